@@ -1,0 +1,1 @@
+"""Batch runs over cohorts: resumable jobs, run logs, local processes or a Dask cluster."""

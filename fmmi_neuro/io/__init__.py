@@ -1,0 +1,1 @@
+"""Loaders: fMRI images, fMRIPrep/BIDS derivatives and region tables -> ``RegionTimeSeries`` / ``Cohort``."""

@@ -1,0 +1,1 @@
+"""Reporting: brain maps, statistics figures and a self-contained HTML report."""

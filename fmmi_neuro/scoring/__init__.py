@@ -1,0 +1,1 @@
+"""Scoring: which region groups, and their information scores as tidy DataFrames."""

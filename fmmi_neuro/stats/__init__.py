@@ -1,0 +1,1 @@
+"""Statistics: null models that keep BOLD autocorrelation, confidence intervals, group-level tests."""
