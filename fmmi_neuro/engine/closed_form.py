@@ -98,8 +98,8 @@ def student_t_mi(scale: np.ndarray, dim_x: int, nu: float) -> float:
 
 
 @dataclass(frozen=True)
-class InfoTruth:
-    """Closed-form information quantities of one system, in nats.
+class InfoTerms:
+    """Information quantities of one system (the closed form here; estimators reuse the shape), in nats.
 
     Attributes
     ----------
@@ -120,7 +120,7 @@ class InfoTruth:
     mi_one_rest: np.ndarray
 
 
-def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = None) -> InfoTruth:
+def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = None) -> InfoTerms:
     """TC, DTC, O-information and S-information of a Gaussian or Student-t system, in nats.
 
     Uses TC = sum_i h(X_i) - h(X), Omega = (2 - n) TC(X) + sum_i TC(X_-i) and DTC = TC - Omega, which
@@ -153,7 +153,7 @@ def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = N
         mi_one_rest[i] = marginal[i] + h_rest - joint
     o_info = (2 - n) * tc + tc_minus.sum()
     dtc = tc - o_info
-    return InfoTruth(
+    return InfoTerms(
         tc=float(tc),
         dtc=float(dtc),
         o_info=float(o_info),
