@@ -22,8 +22,37 @@ _PUBLIC: dict[str, str] = {
     "MIResult": "fmmi_neuro.engine.mi",
     "information": "fmmi_neuro.engine.information",
     "InfoResult": "fmmi_neuro.engine.information",
+    # io
+    "RegionTimeSeries": "fmmi_neuro.io.timeseries",
+    "Cohort": "fmmi_neuro.io.cohort",
+    "Atlas": "fmmi_neuro.io.atlases",
+    "load_atlas": "fmmi_neuro.io.atlases",
+    "list_atlases": "fmmi_neuro.io.atlases",
+    "parcellate": "fmmi_neuro.io.parcellation",
+    "clean_region_signals": "fmmi_neuro.io.cleaning",
+    "scrub_mask": "fmmi_neuro.io.confounds",
+    "load_region_table": "fmmi_neuro.io.tables",
     # scoring
     "score_groups": "fmmi_neuro.scoring.score",
+    "two_stage_score": "fmmi_neuro.scoring.two_stage",
+    "network_groups": "fmmi_neuro.scoring.designs",
+    "random_groups": "fmmi_neuro.scoring.designs",
+    "search_groups": "fmmi_neuro.scoring.search",
+    "network_information": "fmmi_neuro.scoring.networks",
+    # stats
+    "score_cohort": "fmmi_neuro.stats.cohort",
+    "group_statistics": "fmmi_neuro.stats.group_level",
+    "surrogate_test": "fmmi_neuro.stats.nulls",
+    "block_bootstrap_ci": "fmmi_neuro.stats.nulls",
+    "time_shift_surrogate": "fmmi_neuro.stats.surrogates",
+    "phase_randomized_surrogate": "fmmi_neuro.stats.surrogates",
+    "fdr_bh": "fmmi_neuro.stats.multitest",
+    "region_summary": "fmmi_neuro.stats.regions",
+    "network_enrichment": "fmmi_neuro.stats.regions",
+    "save_table": "fmmi_neuro.stats.tables",
+    "load_table": "fmmi_neuro.stats.tables",
+    # report
+    "write_report": "fmmi_neuro.report",
 }
 
 

@@ -98,3 +98,24 @@ def check_same_length(arrays: Sequence[np.ndarray], names: Sequence[str]) -> int
         listing = ", ".join(f"'{n}': {m}" for n, m in zip(names, lengths, strict=True))
         raise ValueError(f"inputs must have the same number of samples; got {listing}.")
     return lengths[0]
+
+
+def check_some_finite(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
+    """Return ``values`` as a float64 array of ``ndim`` dimensions with at least one finite entry.
+
+    NaN entries are kept (callers draw them as missing); an empty or all-NaN input raises ``ValueError``
+    so that a figure is never drawn blank.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"'{name}' must be numeric; could not convert it ({err}).") from err
+    if arr.ndim != ndim:
+        raise ValueError(f"'{name}' must be {ndim}-D; got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"'{name}' is empty: there is nothing to plot.")
+    if not np.isfinite(arr).any():
+        raise ValueError(
+            f"'{name}' has no finite value (all {arr.size} are NaN or infinite): nothing to plot."
+        )
+    return arr

@@ -1,1 +1,56 @@
-"""Batch runs over cohorts: resumable jobs, run logs, local processes or a Dask cluster."""
+"""Batch runs over cohorts: resumable jobs, run logs, local processes or a Dask cluster.
+
+Names resolve lazily (the command line starts fast).
+
+>>> from fmmi_neuro.batch import plan_jobs
+>>> [j.job_id for j in plan_jobs(["01", "02"], seed=0)]
+['sub-01', 'sub-02']
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_NAMES: dict[str, str] = {
+    "Job": "jobs",
+    "derive_seed": "jobs",
+    "plan_jobs": "jobs",
+    "RunFolder": "store",
+    "JobOutcome": "runner",
+    "RunResult": "runner",
+    "execute_job": "runner",
+    "run_jobs": "runner",
+    "SerialExecutor": "executors",
+    "LocalExecutor": "executors",
+    "DaskExecutor": "executors",
+    "make_executor": "executors",
+    "CohortSource": "pipeline",
+    "score_cohort_batch": "pipeline",
+    "cohort_statistics": "pipeline",
+    "cohort_report": "pipeline",
+    "parcellate_cohort": "pipeline",
+    "run_pipeline": "pipeline",
+    "Config": "config",
+    "ConfigError": "config",
+    "load_config": "config",
+    "parse_config": "config",
+    "demo": "demo",
+    "load_sample": "demo",
+    "make_synthetic_cohort": "demo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        value = getattr(import_module(f"{__name__}.{_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_NAMES])
+
+
+__all__ = sorted(_NAMES)

@@ -161,3 +161,141 @@ def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = N
         tc_minus=tc_minus,
         mi_one_rest=mi_one_rest,
     )
+
+
+def _check_structure(n_vars: int, dim: int, min_vars: int = 2) -> tuple[int, int]:
+    if isinstance(n_vars, bool) or not isinstance(n_vars, (int, np.integer)) or n_vars < min_vars:
+        raise ValueError(f"'n_vars' must be an integer >= {min_vars}; got {n_vars!r}.")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+        raise ValueError(f"'dim' must be an integer >= 1; got {dim!r}.")
+    return int(n_vars), int(dim)
+
+
+def _check_nonnegative(value: float, name: str, *, positive: bool = False) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "> 0" if positive else ">= 0"
+        raise ValueError(f"'{name}' must be a finite number {kind}; got {value!r}.")
+    return value
+
+
+def latent_covariance(loadings: np.ndarray, dim: int) -> tuple[np.ndarray, list[int]]:
+    """Covariance of X = A L with independent standard-normal latents, each block d-dimensional.
+
+    Parameters
+    ----------
+    loadings : ndarray, shape (n_vars, n_latents)
+        ``loadings[i, j]`` multiplies latent j (a ``dim``-dimensional standard normal) in variable i.
+    dim : int
+        Dimension of every variable and latent; the system is ``dim`` independent copies of the scalar one.
+
+    Returns
+    -------
+    cov : ndarray, shape (n_vars * dim, n_vars * dim)
+        ``(A A^T) kron I_dim``; variable i owns coordinates ``i*dim .. (i+1)*dim - 1``.
+    dims : list of int
+        ``[dim] * n_vars``.
+    """
+    a = np.asarray(loadings, dtype=np.float64)
+    return np.kron(a @ a.T, np.eye(dim)), [dim] * a.shape[0]
+
+
+def redundant_covariance(
+    n_vars: int = 3, dim: int = 1, *, noise: float = 0.25
+) -> tuple[np.ndarray, list[int]]:
+    """Shared-source system X_i = S + sqrt(noise) E_i (S, E_i independent standard normals, dim-dimensional).
+
+    Every variable carries the same source, so Omega > 0 (redundancy-dominated; Omega = TC - DTC).
+
+    Returns
+    -------
+    cov : ndarray, shape (n_vars * dim, n_vars * dim)
+    dims : list of int
+    """
+    n_vars, dim = _check_structure(n_vars, dim)
+    noise = _check_nonnegative(noise, "noise", positive=True)
+    loadings = np.hstack([np.ones((n_vars, 1)), np.sqrt(noise) * np.eye(n_vars)])
+    return latent_covariance(loadings, dim)
+
+
+def synergistic_covariance(
+    n_vars: int = 3, dim: int = 1, *, noise: float = 0.1
+) -> tuple[np.ndarray, list[int]]:
+    """Sum system: X_1..X_{n-1} independent standard normals, X_n = sum_i X_i + sqrt(noise) E.
+
+    The drivers are independent and only jointly predict X_n, so Omega < 0 (synergy-dominated;
+    Omega = TC - DTC) for small noise.
+
+    Returns
+    -------
+    cov : ndarray, shape (n_vars * dim, n_vars * dim)
+    dims : list of int
+    """
+    n_vars, dim = _check_structure(n_vars, dim, min_vars=3)
+    noise = _check_nonnegative(noise, "noise", positive=True)
+    loadings = np.zeros((n_vars, n_vars))
+    loadings[: n_vars - 1, : n_vars - 1] = np.eye(n_vars - 1)
+    loadings[n_vars - 1, : n_vars - 1] = 1.0
+    loadings[n_vars - 1, n_vars - 1] = np.sqrt(noise)
+    return latent_covariance(loadings, dim)
+
+
+def mixed_covariance(
+    n_vars: int = 3, dim: int = 1, *, redundancy: float = 0.5, noise: float = 0.25
+) -> tuple[np.ndarray, list[int]]:
+    """A system between the two: a shared source plus a sum (synergistic) structure.
+
+    With independent standard normals S, Z_1..Z_{n-1}, E_1..E_n (each dim-dimensional) and r = redundancy,
+    X_i = sqrt(r) S + sqrt(1 - r) Z_i + sqrt(noise) E_i for i < n and
+    X_n = sqrt(r) S + sqrt(1 - r) (Z_1 + ... + Z_{n-1}) / sqrt(n - 1) + sqrt(noise) E_n.
+    ``redundancy=1`` is a shared-source (redundant, Omega > 0) system, ``redundancy=0`` a noisy sum
+    (synergistic, Omega < 0); values between mix both, and Omega = TC - DTC tells which dominates.
+
+    Returns
+    -------
+    cov : ndarray, shape (n_vars * dim, n_vars * dim)
+    dims : list of int
+    """
+    n_vars, dim = _check_structure(n_vars, dim, min_vars=3)
+    r = _check_nonnegative(redundancy, "redundancy")
+    if r > 1:
+        raise ValueError(f"'redundancy' must lie in [0, 1]; got {redundancy!r}.")
+    noise = _check_nonnegative(noise, "noise", positive=True)
+    drivers = n_vars - 1
+    private = np.zeros((n_vars, drivers))
+    private[:drivers] = np.eye(drivers)
+    private[drivers] = 1.0 / np.sqrt(drivers)
+    loadings = np.hstack(
+        [np.full((n_vars, 1), np.sqrt(r)), np.sqrt(1 - r) * private, np.sqrt(noise) * np.eye(n_vars)]
+    )
+    return latent_covariance(loadings, dim)
+
+
+def random_covariance(
+    dims: Sequence[int], *, coupling: float = 1.0, seed: int | np.random.Generator = 0
+) -> np.ndarray:
+    """A random positive-definite covariance with unit diagonal for variables of the given dimensions.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Dimension of each variable (contiguous blocks).
+    coupling : float
+        Scale of the random loadings; 0 gives independence, larger values stronger dependence.
+    seed : int or numpy Generator
+
+    Returns
+    -------
+    cov : ndarray, shape (sum(dims), sum(dims))
+        A correlation matrix ``C = D^-1/2 (I + coupling^2 W W^T / D) D^-1/2`` with Gaussian ``W``.
+    """
+    dims = [int(d) for d in dims]
+    if not dims or min(dims) < 1:
+        raise ValueError(f"'dims' must be a non-empty list of positive integers; got {dims}.")
+    coupling = _check_nonnegative(coupling, "coupling")
+    rng = np.random.default_rng(seed)
+    total = sum(dims)
+    w = rng.standard_normal((total, total))
+    cov = np.eye(total) + coupling**2 * (w @ w.T) / total
+    scale = 1.0 / np.sqrt(np.diag(cov))
+    return cov * scale[:, None] * scale[None, :]

@@ -1,0 +1,147 @@
+"""System-level multi-time model: one network over all regions, trained once, evaluated on any subset.
+
+Every region r gets a time tau_r. Training draws, per row, a random subset of ``size`` regions and a
+path inside it (the subset's diagonal, or one member moving with the other members at 1); regions
+outside the subset sit at tau = 0, i.e. each is an independently shuffled copy, which carries no
+information about the subset. After training, the terms of any group S of that size are read off the
+same field: TC(X_S) on the diagonal of S and I(X_i; X_{S-i}) with i moving and S - i at 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fmmi_neuro.engine.blocks import contiguous_folds, split_validation
+from fmmi_neuro.engine.multitime import cyclic_derangement
+from fmmi_neuro.engine.multitime_net import MultiTimeField, TimeSampler, TrainSettings, covariance, train_field
+
+
+def subset_time_sampler(n_regions: int, size: int, p_diagonal: float, device: torch.device) -> TimeSampler:
+    """Times over all regions: a random ``size``-subset per row, its diagonal w.p. ``p_diagonal``, else
+    one member moving with the rest of the subset at 1; regions outside the subset at 0."""
+
+    def sample(batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = torch.rand(batch, n_regions, generator=generator, device=device)
+        members = scores.argsort(dim=1)[:, :size]
+        in_subset = torch.zeros(batch, n_regions, device=device).scatter_(1, members, 1.0)
+        mover = members[torch.arange(batch, device=device), torch.randint(0, size, (batch,), generator=generator,
+                                                                           device=device)]
+        one_hot = torch.nn.functional.one_hot(mover, n_regions).to(in_subset.dtype)
+        s = torch.rand(batch, 1, generator=generator, device=device)
+        diagonal = torch.rand(batch, 1, generator=generator, device=device) < p_diagonal
+        moving = torch.where(diagonal, in_subset, one_hot)
+        tau = torch.where(diagonal, s * in_subset, in_subset - one_hot + s * one_hot)
+        return tau, moving
+
+    return sample
+
+
+def _group_divergence(
+    model: MultiTimeField,
+    x: torch.Tensor,
+    groups: torch.Tensor,
+    path: int,
+    n_draws: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Per-sample divergence of the residual along one path type for a chunk of groups.
+
+    Parameters
+    ----------
+    model : MultiTimeField over all regions (one model).
+    x : Tensor, shape (n, R)
+        Held-out samples.
+    groups : Tensor of long, shape (C, size)
+    path : int
+        0 for the diagonal of each group, 1 + i for member i moving with the others at 1.
+    n_draws : int
+    generator : torch.Generator
+
+    Returns
+    -------
+    Tensor, shape (C, n)
+    """
+    n, n_regions = x.shape
+    n_groups, size = groups.shape
+    in_subset = torch.zeros(n_groups, n_regions, device=x.device).scatter_(1, groups, 1.0)
+    if path == 0:
+        moving_idx = groups
+        base = torch.zeros_like(in_subset)
+    else:
+        moving_idx = groups[:, path - 1 : path]
+        base = in_subset.scatter(1, moving_idx, 0.0)
+    moving = torch.zeros_like(in_subset).scatter_(1, moving_idx, 1.0)
+    gather_idx = moving_idx[:, None, :].expand(-1, n, -1)
+    total = torch.zeros(n_groups, n, device=x.device)
+    for r in range(n_draws):
+        s = (r + torch.rand(n_groups, n, 1, generator=generator, device=x.device)) / n_draws
+        tau = base[:, None, :] + s * moving[:, None, :]
+        perms = torch.stack([cyclic_derangement(n, generator, x.device) for _ in range(n_regions)], dim=1)
+        source = torch.gather(x, 0, perms)
+        z = ((1.0 - tau) * source[None] + tau * x[None]).requires_grad_(True)
+        with torch.enable_grad():
+            out = model.residual_field(z.reshape(1, -1, n_regions), tau.reshape(1, -1, n_regions))
+            out = out.reshape(n_groups, n, n_regions).gather(2, gather_idx)
+            div = torch.zeros(n_groups, n, device=x.device)
+            m = moving_idx.shape[1]
+            for j in range(m):
+                (grad,) = torch.autograd.grad(out[..., j].sum(), z, retain_graph=j < m - 1)
+                div = div + grad.gather(2, gather_idx[..., j : j + 1])[..., 0]
+        total = total + div.detach()
+    return total / n_draws
+
+
+def system_corrections(
+    x: np.ndarray,
+    groups: np.ndarray,
+    settings: TrainSettings,
+    *,
+    seed: int,
+    device: torch.device,
+    chunk: int = 64,
+) -> tuple[np.ndarray, list[dict]]:
+    """Cross-fitted per-sample network corrections of every group's path terms, one model per fold.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, R)
+        Rank-normalised, standardised samples of the regions the groups use.
+    groups : int ndarray, shape (G, size)
+        Column indices into ``x``.
+    settings : TrainSettings
+    seed : int
+    device : torch.device
+    chunk : int
+        Groups evaluated together.
+
+    Returns
+    -------
+    correction : ndarray, shape (G, n, size + 1)
+        ``-div r_theta`` per held-out sample for TC (column 0) and I(X_i; X_{S-i}) (column 1 + i).
+    training : list of dict, one per fold
+    """
+    n, n_regions = x.shape
+    n_groups, size = groups.shape
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    init_generator = torch.Generator().manual_seed(int(seed) + 1)
+    sampler = subset_time_sampler(n_regions, size, settings.p_diagonal, device)
+    x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
+    groups_t = torch.as_tensor(groups, dtype=torch.long, device=device)
+    correction = np.zeros((n_groups, n, size + 1))
+    reports = []
+    for fold in contiguous_folds(n, settings.n_folds):
+        fit, val = split_validation(fold.train, settings.val_fraction)
+        sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
+        model = MultiTimeField(
+            sigma, [1] * n_regions, width=settings.width, depth=settings.depth,
+            n_frequencies=settings.n_frequencies, generator=init_generator,
+        ).to(device)
+        reports.append(train_field(model, x_t[None, fit], x_t[None, val], sampler, settings, generator))
+        test = x_t[fold.test]
+        for start in range(0, n_groups, chunk):
+            block = groups_t[start : start + chunk]
+            for p in range(size + 1):
+                div = _group_divergence(model, test, block, p, settings.n_draws, generator)
+                correction[start : start + chunk, fold.test, p] = -div.cpu().numpy()
+    return correction, reports

@@ -1,0 +1,216 @@
+"""The HTML report: self-contained, labelled, complete for one subject and for a cohort, and it opens in a
+real headless browser (Debian's chromium) with no console error and every image shown."""
+
+from __future__ import annotations
+
+import _socket
+import re
+import shutil
+import socket
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmmi_neuro.report import report
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        if tag in ("link", "a") and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "script":
+            self.scripts += 1
+
+
+def _parse(path: Path) -> _Collect:
+    parser = _Collect()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _svg_text(path: Path) -> str:
+    return " ".join(" ".join(re.findall(r">([^<>]+)</text>", path.read_text(encoding="utf-8"))).split())
+
+
+@pytest.fixture(scope="module")
+def single_report(hcp, aal2, tmp_path_factory):
+    from fmmi_neuro.stats.nulls import surrogate_test
+
+    subject = hcp.subjects[0]
+    data = hcp.load(subject)
+    groups = np.array(hcp.groups(94, {3: 120}, seed=2))
+    table = surrogate_test(
+        data.to_numpy(), groups, n_surrogates=49, unit="bits", seed=0, region_names=aal2.region_names
+    )
+    out = tmp_path_factory.mktemp("single")
+    path = report(
+        table,
+        out,
+        coordinates=aal2.coordinates,
+        region_names=aal2.region_names,
+        networks=aal2.families,
+        labels_img=aal2.labels_img,
+        label_values=aal2.label_values,
+        atlas="AAL2",
+        data_description=f"HCP sub-{subject} REST1_LR, detrended",
+        provenance={"network labels": "AAL2 anatomical families (name prefix)"},
+        top=5,
+        maps=("glass", "slices"),
+    )
+    return path, table
+
+
+@pytest.fixture(scope="module")
+def cohort_report(hcp, aal2, tmp_path_factory):
+    from fmmi_neuro.scoring.score import score_groups
+    from fmmi_neuro.stats.group_level import group_statistics
+
+    groups = hcp.groups(94, {3: 60, 4: 30}, seed=3)
+    tables = []
+    for i, subject in enumerate(hcp.subjects):
+        t = score_groups(hcp.load(subject), groups=groups, estimator="gaussian_copula", unit="bits")
+        tables.append(t.assign(subject=subject, half="first" if i < 4 else "second"))
+    subject_table = pd.concat(tables, ignore_index=True)
+    subject_table.attrs = dict(tables[0].attrs)
+    stats = group_statistics(subject_table, test="two_group", by="half")
+    out = tmp_path_factory.mktemp("cohort")
+    path = report(
+        subject_table,
+        out,
+        coordinates=aal2.coordinates,
+        region_names=aal2.region_names,
+        group_stats=stats,
+        atlas="AAL2",
+        top=5,
+        formats=("png",),
+    )
+    return path, stats
+
+
+def test_single_subject_report_is_self_contained_and_labelled(single_report):
+    path, table = single_report
+    text = path.read_text(encoding="utf-8")
+    parsed = _parse(path)
+    assert parsed.scripts == 0 and not parsed.links
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)|url\(\s*['\"]?https?:", text)
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    keys = {p.stem for p in (path.parent / "figures").glob("*.png")}
+    assert keys == {
+        "landscape",
+        "synergy_fraction",
+        "region_mean_markers",
+        "region_mean_slices",
+        "region_rank",
+        "region_rank_markers",
+        "top_groups",
+        "network_matrix",
+        "network_enrichment",
+        "surrogate_test",
+    }
+    assert len(parsed.images) == len(keys) == len(list((path.parent / "figures").glob("*.svg")))
+    for needle in (
+        "Ω = TC − DTC",
+        "redundancy",
+        "synergy",
+        "bits",
+        "AAL2",
+        "time_shift (49 surrogates)",
+        "HCP sub-",
+        "numpy",
+    ):
+        assert needle in text
+    assert "Figure not drawn" not in text
+    # the most synergistic group is listed by its region names
+    best = table.nsmallest(1, "o_info").iloc[0]
+    assert " · ".join(best["region_names"]) in text
+    # every saved figure names the sign convention and the atlas; information figures name the unit
+    for svg in (path.parent / "figures").glob("*.svg"):
+        words = _svg_text(svg)
+        assert "Ω" in words and ("redundancy" in words and "synergy" in words), svg.name
+        assert "atlas: AAL2" in words, svg.name
+        if svg.stem not in ("synergy_fraction", "region_rank", "region_rank_markers", "network_enrichment"):
+            assert "[bits]" in words, svg.name
+
+
+def test_cohort_report_shows_the_contrast(cohort_report):
+    path, stats = cohort_report
+    text = path.read_text(encoding="utf-8")
+    assert (path.parent / "figures" / "contrast.png").is_file()
+    assert "mean over 7 subjects" in text and "Group-level test" in text
+    strongest = stats.loc[stats["estimate"].abs().idxmax()]
+    assert " · ".join(strongest["region_names"]) in text
+
+
+def test_report_refuses_an_empty_table(tmp_path):
+    empty = pd.DataFrame({"size": [], "o_info": [], "unit": []})
+    with pytest.raises(ValueError, match="no rows"):
+        report(empty, tmp_path)
+
+
+def _browser_paths() -> tuple[str, str]:
+    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+    driver = shutil.which("chromedriver")
+    if browser is None or driver is None:
+        pytest.skip("chromium / chromedriver are not installed (apt-get install chromium chromium-driver)")
+    return browser, driver
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Selenium talks to chromedriver over 127.0.0.1: allow loopback, keep refusing everything else."""
+
+    def connect(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError("network access is disabled in tests")
+        return _socket.socket.connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def test_reports_open_in_headless_chromium(single_report, cohort_report, loopback_only, tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver_path = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        for path, _ in (single_report, cohort_report):
+            driver.get(path.resolve().as_uri())
+            state = driver.execute_script(
+                "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+            )
+            assert len(state) == len(list((path.parent / "figures").glob("*.png")))
+            assert all(done and width > 0 and height > 0 for done, width, height in state), state
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not errors, errors
+            assert driver.title.startswith("fmmi_neuro report")
+    finally:
+        driver.quit()
