@@ -101,7 +101,7 @@ def real(quick: bool) -> None:
     print(
         "## HCP shuffled across subjects (3 regions from 3 subjects per triplet), 150 triplets, 99 surrogates"
     )
-    for method in ("time_shift", "phase"):
+    for method in ("time_shift", "phase", "aaft"):
         for detrend in (True, False):
             p_all = []
             for rep in range(1 if quick else 3):

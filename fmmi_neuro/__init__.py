@@ -25,7 +25,7 @@ _PUBLIC: dict[str, str] = {
     # io
     "RegionTimeSeries": "fmmi_neuro.io.timeseries",
     "Cohort": "fmmi_neuro.io.cohort",
-    "Atlas": "fmmi_neuro.io.atlases",
+    "Atlas": "fmmi_neuro.io.atlas",
     "load_atlas": "fmmi_neuro.io.atlases",
     "list_atlases": "fmmi_neuro.io.atlases",
     "parcellate": "fmmi_neuro.io.parcellation",
@@ -53,6 +53,12 @@ _PUBLIC: dict[str, str] = {
     "load_table": "fmmi_neuro.stats.tables",
     # report
     "write_report": "fmmi_neuro.report",
+    # batch
+    "demo": "fmmi_neuro.batch.demo",
+    "load_sample": "fmmi_neuro.batch.demo",
+    "run_pipeline": "fmmi_neuro.batch.pipeline",
+    "score_cohort_batch": "fmmi_neuro.batch.pipeline",
+    "load_config": "fmmi_neuro.batch.config",
 }
 
 

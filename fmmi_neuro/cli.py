@@ -395,8 +395,15 @@ def atlases_show(
     typer.echo(atlas.regions_table().head(20).to_string())
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"
+
+
 def main() -> None:
-    """Entry point of the ``fmmi-neuro`` console script."""
+    """Entry point of the ``fmmi-neuro`` console script (warnings shown as one line each)."""
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     app()
 
 

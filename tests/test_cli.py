@@ -46,7 +46,7 @@ def test_top_level_help_is_fast_to_import_and_shows_the_main_command():
 def test_demo_runs_offline_and_prints_where_the_report_is(tmp_path):
     out = tmp_path / "demo"
     res = runner.invoke(
-        app, ["demo", "--out", str(out), "-j", "1", "--n-subjects", "6", "--n-surrogates", "19", "--quiet"]
+        app, ["demo", "--out", str(out), "-j", "1", "--n-subjects", "4", "--n-surrogates", "19", "--quiet"]
     )
     assert res.exit_code == 0, res.output
     for line in ("real_rest01/report.html", "synthetic_cohort/report.html", "index.html"):

@@ -22,7 +22,9 @@ def _parcellate_file(
 ) -> pd.DataFrame:
     from fmmi_neuro.io import load_atlas, parcellate
 
-    img, confounds = files[job.subject]
+    img, confounds_file = files[job.subject]
+    confounds = pd.read_csv(confounds_file, sep="\t", na_values=["n/a"])
+    confounds = confounds.loc[:, confounds.notna().all()]  # derivative columns start with n/a
     ts = parcellate(
         img,
         load_atlas(atlas, data_dir=data_dir),

@@ -292,8 +292,13 @@ def score_cohort_batch(
         progress=progress,
         desc="scoring subjects",
     )
-    table = run.results()
-    errors = {j.subject: msg for j in jobs if (msg := run.folder.errors().get(j.job_id, {}).get("error"))}
+    job_errors = run.folder.errors()
+    errors = {j.subject: job_errors[j.job_id]["error"] for j in jobs if j.job_id in job_errors}
+    table = run.results([j.job_id for j in jobs])
+    if errors and not table.empty:  # a subject with a failed chunk is left out whole
+        attrs = dict(table.attrs)
+        table = table.loc[~table["subject"].isin(list(errors))].reset_index(drop=True)
+        table.attrs = attrs
     if table.empty:
         raise ValueError(f"no subject could be scored in {str(run.folder.path)!r}; errors: {errors}")
     attrs = dict(table.attrs)

@@ -61,9 +61,9 @@ class RunResult:
         """True when every job has a result."""
         return not self.errors
 
-    def results(self) -> pd.DataFrame:
-        """All finished results, concatenated in job-id order."""
-        return self.folder.results()
+    def results(self, job_ids: list[str] | None = None) -> pd.DataFrame:
+        """Finished results (all, or those of ``job_ids``), concatenated in job-id order."""
+        return self.folder.results(job_ids)
 
 
 def _limit_threads(threads: int) -> None:

@@ -37,7 +37,9 @@ def check_groups(groups: np.ndarray, n_regions: int) -> np.ndarray:
     """Validate ``groups`` (int, shape (n_groups, size >= 3), distinct in-range indices per row)."""
     arr = np.asarray(groups)
     if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"'groups' must be an int array of shape (n_groups, size); got {arr.dtype} {arr.shape}.")
+        raise ValueError(
+            f"'groups' must be an int array of shape (n_groups, size); got {arr.dtype} {arr.shape}."
+        )
     if arr.shape[0] == 0:
         raise ValueError("'groups' is empty.")
     if arr.shape[1] < 3:

@@ -4,9 +4,10 @@ Sign convention: Omega = TC - DTC; Omega > 0 means redundancy-dominated, Omega <
 (Rosas et al. 2019). Everything is computed in nats; ``unit="bits"`` converts on the way out.
 
 ``estimator="fmmi"`` (default) trains one Gaussian-aware multi-time velocity network per cross-fitting
-fold (``multitime_estimate``): every term comes from two kinds of paths of the same field, the diagonal
-(-TC) and one-variable-moving-with-the-rest-joint (-I(X_i; X_-i)); then S = sum_i I(X_i; X_-i),
-DTC = S - TC, Omega = 2 TC - S and TC(X_-i) = TC - I(X_i; X_-i). ``estimator="gaussian_copula"`` is the
+fold (``multitime_estimate``): every term comes from paths of the same field, the diagonal (-TC),
+one variable moving with the rest joint (-I(X_i; X_-i)) and the leave-one-out diagonals (-TC(X_-i));
+Omega is the average of the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i),
+DTC = TC - Omega and S = TC + DTC. ``estimator="gaussian_copula"`` is the
 closed-form baseline (``gaussian_copula.gaussian_copula_information``, bias-corrected); its standard
 errors come from the influence function of the Gaussian entropies (batch means over time, so they are
 robust to autocorrelation) and ignore the rank transform's own variability.
@@ -28,7 +29,18 @@ UNITS = ("nats", "bits")
 MIN_SAMPLES = 100
 """Fewest samples ``information`` accepts (each cross-fitting fold needs training and evaluation data)."""
 
-_SCALED = ("o_info", "tc", "dtc", "s_info", "o_info_se", "tc_se", "dtc_se", "s_info_se", "tc_minus", "mi_one_rest")
+_SCALED = (
+    "o_info",
+    "tc",
+    "dtc",
+    "s_info",
+    "o_info_se",
+    "tc_se",
+    "dtc_se",
+    "s_info_se",
+    "tc_minus",
+    "mi_one_rest",
+)
 
 
 @dataclass(frozen=True)
@@ -202,19 +214,29 @@ def information(
 def _gaussian_copula(arrays: list[np.ndarray], dims: tuple[int, ...], n: int, start: float) -> InfoResult:
     from fmmi_neuro.engine.blocks import batch_means_stderr
     from fmmi_neuro.engine.gaussian_copula import gaussian_copula_information
-    from fmmi_neuro.engine.multitime import assemble_terms, gaussian_path_influence
+    from fmmi_neuro.engine.multitime import gaussian_path_influence, split_path_terms
     from fmmi_neuro.engine.multitime_net import covariance
 
     terms = gaussian_copula_information(arrays, bias_correct=True)
     x = copula_normalise(arrays)
-    influence = gaussian_path_influence(x - x.mean(axis=0), covariance(x), dims)
-    series = assemble_terms(influence[:, 0], influence[:, 1:])
+    series = split_path_terms(gaussian_path_influence(x - x.mean(axis=0), covariance(x), dims))
     se = {key: float(batch_means_stderr(series[key])) for key in ("o_info", "tc", "dtc", "s_info")}
     return InfoResult(
-        o_info=terms.o_info, tc=terms.tc, dtc=terms.dtc, s_info=terms.s_info,
-        o_info_se=se["o_info"], tc_se=se["tc"], dtc_se=se["dtc"], s_info_se=se["s_info"],
-        tc_minus=np.asarray(terms.tc_minus), mi_one_rest=np.asarray(terms.mi_one_rest),
-        unit="nats", estimator="gaussian_copula", n_samples=n, dims=dims, device="cpu",
+        o_info=terms.o_info,
+        tc=terms.tc,
+        dtc=terms.dtc,
+        s_info=terms.s_info,
+        o_info_se=se["o_info"],
+        tc_se=se["tc"],
+        dtc_se=se["dtc"],
+        s_info_se=se["s_info"],
+        tc_minus=np.asarray(terms.tc_minus),
+        mi_one_rest=np.asarray(terms.mi_one_rest),
+        unit="nats",
+        estimator="gaussian_copula",
+        n_samples=n,
+        dims=dims,
+        device="cpu",
         seconds=time.perf_counter() - start,
         settings={"bias_correct": True, "stderr": "influence function, batch means"},
     )
@@ -222,6 +244,7 @@ def _gaussian_copula(arrays: list[np.ndarray], dims: tuple[int, ...], n: int, st
 
 def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
     from fmmi_neuro.engine._device import resolve_device
+    from fmmi_neuro.engine.multitime import split_path_terms
     from fmmi_neuro.engine.multitime_estimate import crossfit_path_terms, terms_with_stderr
     from fmmi_neuro.engine.multitime_net import make_settings
 
@@ -235,12 +258,18 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
         **scalar,
         tc_minus=terms["tc_minus"][0],
         mi_one_rest=terms["mi_one_rest"][0],
-        unit="nats", estimator="fmmi", n_samples=n, dims=dims, device=str(torch_device),
+        unit="nats",
+        estimator="fmmi",
+        n_samples=n,
+        dims=dims,
+        device=str(torch_device),
         seconds=time.perf_counter() - start,
         settings={
             **settings.as_dict(),
             "seed": seed,
-            "gaussian_part": {"tc": float(estimate.gauss[0, 0]), "mi_one_rest": estimate.gauss[0, 1:].tolist()},
+            "gaussian_part": {
+                key: np.asarray(value).tolist() for key, value in split_path_terms(estimate.gauss[0]).items()
+            },
             "steps": [int(r["steps"]) for r in estimate.training],
             "best_step": [int(r["best_step"][0]) for r in estimate.training],
         },

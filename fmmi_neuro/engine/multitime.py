@@ -12,9 +12,10 @@ Paths used here (``Path(base, moving)``, ``tau(s) = base + s * moving``):
 - diagonal on a subset S (others at 0): entropy change ``-TC(X_S)``;
 - one variable i moving with the rest of S at 1 (others at 0): entropy change ``-I(X_i; X_{S-i})``.
 
-From TC and the k one-vs-rest MIs: ``S = sum_i I(X_i; X_-i)``, ``DTC = S - TC``, ``Omega = TC - DTC =
-2 TC - S`` (Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated) and ``TC(X_-i) = TC -
-I(X_i; X_-i)``, which equals ``Omega = (2 - k) TC + sum_i TC(X_-i)``.
+- the diagonal of S without variable i (i at 0): entropy change ``-TC(X_{S-i})``.
+
+Omega = 2 TC - sum_i I(X_i; X_-i) = (2 - k) TC + sum_i TC(X_-i) (Omega > 0 redundancy-dominated,
+Omega < 0 synergy-dominated); ``assemble_terms`` averages the two, DTC = TC - Omega, S = TC + DTC.
 
 Gaussian closed form (zero-mean, joint covariance ``Sigma``, block-diagonal ``Dm`` of the variables'
 own covariances, ``T = diag(tau)`` on coordinates): ``S_tau = (I - T) Dm (I - T) + T Sigma T`` and
@@ -85,10 +86,23 @@ def one_moving_path(n_vars: int, i: int, subset: Sequence[int] | None = None) ->
     return Path(base=base, moving=moving)
 
 
-def term_paths(n_vars: int, subset: Sequence[int] | None = None) -> list[Path]:
-    """The paths one group needs: the diagonal (TC) then one-moving for each member (I(X_i; X_-i))."""
+def leave_out_path(n_vars: int, i: int, subset: Sequence[int] | None = None) -> Path:
+    """The diagonal of ``subset`` (default: all) without variable ``i`` (kept at 0): ``-TC(X_{S-i})``."""
     members = list(range(n_vars)) if subset is None else list(subset)
-    return [diagonal_path(n_vars, members)] + [one_moving_path(n_vars, i, members) for i in members]
+    if i not in members:
+        raise ValueError(f"variable {i} is not in the subset {members}.")
+    return diagonal_path(n_vars, [j for j in members if j != i])
+
+
+def term_paths(n_vars: int, subset: Sequence[int] | None = None) -> list[Path]:
+    """The 2k + 1 paths one group of k members needs, in this order: the diagonal (TC), one-moving for
+    each member (I(X_i; X_{S-i})), and the leave-one-out diagonals (TC(X_{S-i}))."""
+    members = list(range(n_vars)) if subset is None else list(subset)
+    return (
+        [diagonal_path(n_vars, members)]
+        + [one_moving_path(n_vars, i, members) for i in members]
+        + [leave_out_path(n_vars, i, members) for i in members]
+    )
 
 
 def coordinate_index(dims: Sequence[int]) -> np.ndarray:
@@ -96,8 +110,13 @@ def coordinate_index(dims: Sequence[int]) -> np.ndarray:
     return np.repeat(np.arange(len(dims)), dims)
 
 
-def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray) -> dict[str, np.ndarray]:
-    """TC, DTC, Omega and S from TC and the one-vs-rest MIs (any leading shape; last axis of ``mi`` = k).
+def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray) -> dict[str, np.ndarray]:
+    """TC, DTC, Omega and S from the three kinds of path terms (any leading shape; last axis = k).
+
+    Two exact identities give Omega: ``2 TC - sum_i I(X_i; X_-i)`` and ``(2 - k) TC + sum_i TC(X_-i)``.
+    Estimates of the three kinds of terms err differently (the diagonal path moves every coordinate),
+    so Omega is their average; then ``DTC = TC - Omega`` and ``S = TC + DTC``. For exact terms both
+    identities agree and this is the closed form.
 
     Parameters
     ----------
@@ -105,23 +124,34 @@ def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray) -> dict[str, np.ndar
         Total correlation, nats.
     mi_one_rest : ndarray, shape (..., k)
         I(X_i; X_-i), nats.
+    tc_minus : ndarray, shape (..., k)
+        TC(X_-i), nats.
 
     Returns
     -------
-    dict with ``tc``, ``dtc``, ``o_info`` (TC - DTC; > 0 redundancy, < 0 synergy), ``s_info`` and
-    ``tc_minus`` (shape (..., k), TC of each leave-one-out subset).
+    dict with ``tc``, ``dtc``, ``o_info`` (TC - DTC; > 0 redundancy, < 0 synergy), ``s_info``,
+    ``mi_one_rest`` and ``tc_minus``.
     """
     tc = np.asarray(tc, dtype=np.float64)
     mi = np.asarray(mi_one_rest, dtype=np.float64)
-    s_info = mi.sum(axis=-1)
-    dtc = s_info - tc
+    minus = np.asarray(tc_minus, dtype=np.float64)
+    k = mi.shape[-1]
+    o_info = 0.5 * ((2 * tc - mi.sum(axis=-1)) + ((2 - k) * tc + minus.sum(axis=-1)))
+    dtc = tc - o_info
     return {
         "tc": tc,
         "dtc": dtc,
-        "o_info": tc - dtc,
-        "s_info": s_info,
-        "tc_minus": tc[..., None] - mi,
+        "o_info": o_info,
+        "s_info": tc + dtc,
+        "mi_one_rest": mi,
+        "tc_minus": minus,
     }
+
+
+def split_path_terms(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Assemble terms from values ordered as ``term_paths`` (shape (..., 2k + 1))."""
+    k = (values.shape[-1] - 1) // 2
+    return assemble_terms(values[..., 0], values[..., 1 : 1 + k], values[..., 1 + k :])
 
 
 def block_diagonal(cov: np.ndarray, dims: Sequence[int]) -> np.ndarray:
@@ -153,7 +183,9 @@ def gaussian_field_matrices(
     return a, s_tau
 
 
-def gaussian_velocity(z: torch.Tensor, tau_c: torch.Tensor, sigma: torch.Tensor, dblock: torch.Tensor) -> torch.Tensor:
+def gaussian_velocity(
+    z: torch.Tensor, tau_c: torch.Tensor, sigma: torch.Tensor, dblock: torch.Tensor
+) -> torch.Tensor:
     """Optimal multi-time velocity for a Gaussian system, ``(Sigma T - Dm (I-T)) S_tau^{-1} z``.
 
     Parameters
@@ -194,14 +226,17 @@ def gaussian_path_integral(cov: np.ndarray, dims: Sequence[int], path: Path, n_n
     return float(0.5 * weights @ gaussian_path_trace(cov, dims, path, s))
 
 
-def gaussian_terms_by_quadrature(cov: np.ndarray, dims: Sequence[int], n_nodes: int = 48) -> dict[str, np.ndarray]:
+def gaussian_terms_by_quadrature(
+    cov: np.ndarray, dims: Sequence[int], n_nodes: int = 48
+) -> dict[str, np.ndarray]:
     """TC, DTC, Omega, S (and per-variable pieces) of a Gaussian system from the multi-time paths, nats."""
-    k = len(dims)
-    deltas = [gaussian_path_integral(cov, dims, p, n_nodes) for p in term_paths(k)]
-    return assemble_terms(-deltas[0], -np.array(deltas[1:]))
+    deltas = [gaussian_path_integral(cov, dims, p, n_nodes) for p in term_paths(len(dims))]
+    return split_path_terms(-np.array(deltas))
 
 
-def cyclic_derangement(n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+def cyclic_derangement(
+    n: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """A random permutation of ``range(n)`` with no fixed point (one n-cycle), shape (n,), long."""
     order = torch.randperm(n, generator=generator, device=device)
     partner = torch.empty_like(order)
@@ -209,7 +244,9 @@ def cyclic_derangement(n: int, generator: torch.Generator, device: torch.device 
     return partner
 
 
-def shuffled_sources(x: torch.Tensor, owner: torch.Tensor, n_vars: int, generator: torch.Generator) -> torch.Tensor:
+def shuffled_sources(
+    x: torch.Tensor, owner: torch.Tensor, n_vars: int, generator: torch.Generator
+) -> torch.Tensor:
     """``x`` with each variable's rows shuffled by its own derangement, shape (..., n, D) as ``x``."""
     n = x.shape[-2]
     perms = torch.stack([cyclic_derangement(n, generator, x.device) for _ in range(n_vars)])
@@ -267,7 +304,9 @@ def path_divergence(
         tau_c = tau[..., owner]
         fixed = ((1.0 - tau_c) * shuffled_sources(x, owner, k, generator) + tau_c * x).detach()
 
-        def restricted(z_moving: torch.Tensor, fixed: torch.Tensor = fixed, tau: torch.Tensor = tau) -> torch.Tensor:
+        def restricted(
+            z_moving: torch.Tensor, fixed: torch.Tensor = fixed, tau: torch.Tensor = tau
+        ) -> torch.Tensor:
             full = fixed.clone()
             full[..., moving] = z_moving.reshape(*lead, -1)
             return field(full, tau)[..., moving].reshape(z_moving.shape)
@@ -289,7 +328,9 @@ def _path_sets(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return start, start | path.moving
 
 
-def _config_entropies(per_set: Callable[[np.ndarray], np.ndarray], dims: Sequence[int], path: Path) -> np.ndarray:
+def _config_entropies(
+    per_set: Callable[[np.ndarray], np.ndarray], dims: Sequence[int], path: Path
+) -> np.ndarray:
     """``-(h(end) - h(start))`` where a configuration's entropy is ``h(X_J) + sum_{i not in J} h(X_i)``."""
     owner = coordinate_index(dims)
     k = len(dims)

@@ -1,4 +1,4 @@
-"""Cross-fitted multi-time estimates of TC and I(X_i; X_-i) for G groups at once, with per-sample series.
+"""Cross-fitted multi-time estimates of TC, I(X_i; X_-i) and TC(X_-i) for G groups at once.
 
 For each group (G groups of k variables with the same dims, samples already rank-normalised and
 whitened per variable): the Gaussian part of every term is the closed form of the full-data copula
@@ -20,10 +20,10 @@ import torch
 from fmmi_neuro.engine.blocks import batch_means_stderr, contiguous_folds, split_validation
 from fmmi_neuro.engine.multitime import (
     Path,
-    assemble_terms,
     gaussian_path_influence,
     gaussian_path_terms,
     path_divergence,
+    split_path_terms,
     term_paths,
 )
 from fmmi_neuro.engine.multitime_net import (
@@ -40,7 +40,7 @@ TERM_KEYS = ("o_info", "tc", "dtc", "s_info")
 
 @dataclass
 class PathEstimate:
-    """Cross-fitted path terms of G groups (column 0: TC, column 1 + i: I(X_i; X_-i)), nats.
+    """Cross-fitted path terms of G groups (columns as ``term_paths``: TC, I(X_i; X_-i), TC(X_-i)), nats.
 
     Attributes
     ----------
@@ -95,7 +95,7 @@ def crossfit_path_terms(
         Fixes initialisation, training batches and Monte-Carlo draws.
     device : torch.device
     paths : sequence of Path, optional
-        Default ``term_paths(k)`` (TC, then I(X_i; X_-i) for each i).
+        Default ``term_paths(k)`` (TC, then I(X_i; X_-i), then TC(X_-i) for each i).
     sampler : TimeSampler, optional
         Training times; default ``group_time_sampler``.
 
@@ -107,7 +107,7 @@ def crossfit_path_terms(
     n_groups, n, _ = x.shape
     k = len(dims)
     paths = list(term_paths(k) if paths is None else paths)
-    sampler = sampler or group_time_sampler(k, settings.p_diagonal, device)
+    sampler = sampler or group_time_sampler(k, settings.p_diagonal, device, settings.p_leave_out)
     cov_full = covariance(x)
     gauss = gaussian_path_terms(cov_full, dims, paths, n_samples=n)
     centred = x - x.mean(axis=-2, keepdims=True)
@@ -121,14 +121,23 @@ def crossfit_path_terms(
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)
         model = MultiTimeField(
-            sigma, dims, width=settings.width, depth=settings.depth,
-            n_frequencies=settings.n_frequencies, generator=init_generator,
+            sigma,
+            dims,
+            width=settings.width,
+            depth=settings.depth,
+            n_frequencies=settings.n_frequencies,
+            generator=init_generator,
         ).to(device)
         reports.append(train_field(model, x_t[:, fit], x_t[:, val], sampler, settings, generator))
         test = x_t[:, fold.test]
         for p, path in enumerate(paths):
             div = path_divergence(
-                model.residual_field, test, dims, path, n_draws=settings.n_draws, generator=generator,
+                model.residual_field,
+                test,
+                dims,
+                path,
+                n_draws=settings.n_draws,
+                generator=generator,
                 exact_max_dim=settings.exact_max_dim,
             )
             correction[:, fold.test, p] = -div.cpu().numpy()
@@ -144,15 +153,16 @@ def crossfit_path_terms(
 def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
     """TC, DTC, Omega, S (values and batch-means stderrs) and per-variable pieces of G groups, nats.
 
+    ``estimate`` holds the ``term_paths`` values (TC, I(X_i; X_-i), TC(X_-i)).
+
     Returns
     -------
     dict
         ``o_info, tc, dtc, s_info`` and ``*_se`` (shape (G,)), ``tc_minus`` and ``mi_one_rest``
         (shape (G, k)). Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
-    value = estimate.value
-    terms = assemble_terms(value[:, 0], value[:, 1:])
-    series = assemble_terms(estimate.series[..., 0], estimate.series[..., 1:])
+    terms = split_path_terms(estimate.value)
+    series = split_path_terms(estimate.series)
     n_groups, n = estimate.series.shape[:2]
     out: dict[str, np.ndarray] = {}
     for key in TERM_KEYS:
@@ -160,5 +170,5 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
         per_sample = series[key].T.reshape(n, n_groups)
         out[f"{key}_se"] = np.asarray(batch_means_stderr(per_sample)).reshape(n_groups)
     out["tc_minus"] = terms["tc_minus"]
-    out["mi_one_rest"] = value[:, 1:]
+    out["mi_one_rest"] = terms["mi_one_rest"]
     return out

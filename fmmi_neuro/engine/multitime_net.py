@@ -54,8 +54,9 @@ class TrainSettings:
         Share of each training fold held out (contiguously, at its end) for early stopping.
     n_frequencies : int
         Sine/cosine frequencies per variable in the time embedding.
-    p_diagonal : float
-        Probability that a training row lies on the diagonal path (else one variable moves, rest at 1).
+    p_diagonal, p_leave_out : float
+        Probabilities that a training row lies on the diagonal path or on a leave-one-out diagonal
+        (one variable at 0); otherwise one variable moves with the rest at 1.
     n_folds : int
         Contiguous cross-fitting folds (each sample is evaluated by a model that did not see it).
     n_draws : int
@@ -77,7 +78,8 @@ class TrainSettings:
     max_val_rows: int = 16384
     val_fraction: float = 0.15
     n_frequencies: int = 3
-    p_diagonal: float = 0.4
+    p_diagonal: float = 0.3
+    p_leave_out: float = 0.35
     n_folds: int = 2
     n_draws: int = 4
     exact_max_dim: int = 16
@@ -101,7 +103,9 @@ class StackedMLP(nn.Module):
     The last layer is zero-initialised, so every model starts as the zero function.
     """
 
-    def __init__(self, n_models: int, d_in: int, d_out: int, width: int, depth: int, generator: torch.Generator):
+    def __init__(
+        self, n_models: int, d_in: int, d_out: int, width: int, depth: int, generator: torch.Generator
+    ):
         super().__init__()
         sizes = [d_in] + [width] * depth + [d_out]
         self.weights = nn.ParameterList()
@@ -109,8 +113,16 @@ class StackedMLP(nn.Module):
         for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             bound = 1.0 / math.sqrt(a)
             last = layer == len(sizes) - 2
-            w = torch.zeros(n_models, a, b) if last else (torch.rand(n_models, a, b, generator=generator) * 2 - 1) * bound
-            bias = torch.zeros(n_models, 1, b) if last else (torch.rand(n_models, 1, b, generator=generator) * 2 - 1) * bound
+            w = (
+                torch.zeros(n_models, a, b)
+                if last
+                else (torch.rand(n_models, a, b, generator=generator) * 2 - 1) * bound
+            )
+            bias = (
+                torch.zeros(n_models, 1, b)
+                if last
+                else (torch.rand(n_models, 1, b, generator=generator) * 2 - 1) * bound
+            )
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(bias))
 
@@ -138,8 +150,16 @@ class MultiTimeField(nn.Module):
         Initialisation randomness.
     """
 
-    def __init__(self, sigma: torch.Tensor, dims: Sequence[int], *, width: int, depth: int, n_frequencies: int,
-                 generator: torch.Generator):
+    def __init__(
+        self,
+        sigma: torch.Tensor,
+        dims: Sequence[int],
+        *,
+        width: int,
+        depth: int,
+        n_frequencies: int,
+        generator: torch.Generator,
+    ):
         super().__init__()
         self.dims = list(dims)
         owner = torch.as_tensor(coordinate_index(dims))
@@ -169,7 +189,9 @@ class MultiTimeField(nn.Module):
         return gauss + self.residual_field(z, tau)
 
 
-def group_time_sampler(n_vars: int, p_diagonal: float, device: torch.device, p_leave_out: float = 0.0) -> TimeSampler:
+def group_time_sampler(
+    n_vars: int, p_diagonal: float, device: torch.device, p_leave_out: float = 0.0
+) -> TimeSampler:
     """Times for one group of ``n_vars`` variables, a mixture over the paths the terms need.
 
     With probability ``p_diagonal`` all variables share one time (TC); with ``p_leave_out`` one variable
@@ -249,7 +271,9 @@ def train_field(
     k = len(field.dims)
     device = x_fit.device
     n_val_rows = min(settings.max_val_rows, 16 * x_val.shape[1])
-    val_gen = torch.Generator(device=device).manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+    val_gen = torch.Generator(device=device).manual_seed(
+        int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    )
     v_rows, v_sources = _draw_rows(x_val.shape[1], n_val_rows, k, val_gen, device)
     v_tau, v_moving = sampler(n_val_rows, val_gen)
     v_z, v_target = _flow_batch(x_val, v_rows, v_sources, v_tau, owner)

@@ -4,7 +4,8 @@ Every region r gets a time tau_r. Training draws, per row, a random subset of ``
 path inside it (the subset's diagonal, or one member moving with the other members at 1); regions
 outside the subset sit at tau = 0, i.e. each is an independently shuffled copy, which carries no
 information about the subset. After training, the terms of any group S of that size are read off the
-same field: TC(X_S) on the diagonal of S and I(X_i; X_{S-i}) with i moving and S - i at 1.
+same field: TC(X_S) on the diagonal of S, I(X_i; X_{S-i}) with i moving and S - i at 1, and TC(X_{S-i})
+on the diagonal of S - i.
 """
 
 from __future__ import annotations
@@ -14,24 +15,35 @@ import torch
 
 from fmmi_neuro.engine.blocks import contiguous_folds, split_validation
 from fmmi_neuro.engine.multitime import cyclic_derangement
-from fmmi_neuro.engine.multitime_net import MultiTimeField, TimeSampler, TrainSettings, covariance, train_field
+from fmmi_neuro.engine.multitime_net import (
+    MultiTimeField,
+    TimeSampler,
+    TrainSettings,
+    covariance,
+    train_field,
+)
 
 
-def subset_time_sampler(n_regions: int, size: int, p_diagonal: float, device: torch.device) -> TimeSampler:
-    """Times over all regions: a random ``size``-subset per row, its diagonal w.p. ``p_diagonal``, else
-    one member moving with the rest of the subset at 1; regions outside the subset at 0."""
+def subset_time_sampler(
+    n_regions: int, size: int, p_diagonal: float, p_leave_out: float, device: torch.device
+) -> TimeSampler:
+    """Times over all regions: a random ``size``-subset per row, then its diagonal (w.p. ``p_diagonal``),
+    its diagonal without one member (w.p. ``p_leave_out``), or one member moving with the rest of the
+    subset at 1; regions outside the subset (and a left-out member) at 0."""
 
     def sample(batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         scores = torch.rand(batch, n_regions, generator=generator, device=device)
         members = scores.argsort(dim=1)[:, :size]
         in_subset = torch.zeros(batch, n_regions, device=device).scatter_(1, members, 1.0)
-        mover = members[torch.arange(batch, device=device), torch.randint(0, size, (batch,), generator=generator,
-                                                                           device=device)]
-        one_hot = torch.nn.functional.one_hot(mover, n_regions).to(in_subset.dtype)
+        pick = torch.randint(0, size, (batch,), generator=generator, device=device)
+        chosen = members[torch.arange(batch, device=device), pick]
+        one_hot = torch.nn.functional.one_hot(chosen, n_regions).to(in_subset.dtype)
         s = torch.rand(batch, 1, generator=generator, device=device)
-        diagonal = torch.rand(batch, 1, generator=generator, device=device) < p_diagonal
-        moving = torch.where(diagonal, in_subset, one_hot)
-        tau = torch.where(diagonal, s * in_subset, in_subset - one_hot + s * one_hot)
+        kind = torch.rand(batch, 1, generator=generator, device=device)
+        diagonal = kind < p_diagonal
+        leave_out = (kind >= p_diagonal) & (kind < p_diagonal + p_leave_out)
+        moving = torch.where(diagonal, in_subset, torch.where(leave_out, in_subset - one_hot, one_hot))
+        tau = torch.where(diagonal | leave_out, s * moving, in_subset - one_hot + s * one_hot)
         return tau, moving
 
     return sample
@@ -54,7 +66,8 @@ def _group_divergence(
         Held-out samples.
     groups : Tensor of long, shape (C, size)
     path : int
-        0 for the diagonal of each group, 1 + i for member i moving with the others at 1.
+        Index into ``multitime.term_paths`` order: 0 for the diagonal of each group, 1 + i for member i
+        moving with the others at 1, 1 + size + i for the diagonal without member i.
     n_draws : int
     generator : torch.Generator
 
@@ -68,9 +81,13 @@ def _group_divergence(
     if path == 0:
         moving_idx = groups
         base = torch.zeros_like(in_subset)
-    else:
+    elif path <= size:
         moving_idx = groups[:, path - 1 : path]
         base = in_subset.scatter(1, moving_idx, 0.0)
+    else:
+        keep = [j for j in range(size) if j != path - 1 - size]
+        moving_idx = groups[:, keep]
+        base = torch.zeros_like(in_subset)
     moving = torch.zeros_like(in_subset).scatter_(1, moving_idx, 1.0)
     gather_idx = moving_idx[:, None, :].expand(-1, n, -1)
     total = torch.zeros(n_groups, n, device=x.device)
@@ -117,31 +134,36 @@ def system_corrections(
 
     Returns
     -------
-    correction : ndarray, shape (G, n, size + 1)
-        ``-div r_theta`` per held-out sample for TC (column 0) and I(X_i; X_{S-i}) (column 1 + i).
+    correction : ndarray, shape (G, n, 2 size + 1)
+        ``-div r_theta`` per held-out sample for each path of ``multitime.term_paths`` (TC,
+        I(X_i; X_{S-i}), TC(X_{S-i})).
     training : list of dict, one per fold
     """
     n, n_regions = x.shape
     n_groups, size = groups.shape
     generator = torch.Generator(device=device).manual_seed(int(seed))
     init_generator = torch.Generator().manual_seed(int(seed) + 1)
-    sampler = subset_time_sampler(n_regions, size, settings.p_diagonal, device)
+    sampler = subset_time_sampler(n_regions, size, settings.p_diagonal, settings.p_leave_out, device)
     x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
     groups_t = torch.as_tensor(groups, dtype=torch.long, device=device)
-    correction = np.zeros((n_groups, n, size + 1))
+    correction = np.zeros((n_groups, n, 2 * size + 1))
     reports = []
     for fold in contiguous_folds(n, settings.n_folds):
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
         model = MultiTimeField(
-            sigma, [1] * n_regions, width=settings.width, depth=settings.depth,
-            n_frequencies=settings.n_frequencies, generator=init_generator,
+            sigma,
+            [1] * n_regions,
+            width=settings.width,
+            depth=settings.depth,
+            n_frequencies=settings.n_frequencies,
+            generator=init_generator,
         ).to(device)
         reports.append(train_field(model, x_t[None, fit], x_t[None, val], sampler, settings, generator))
         test = x_t[fold.test]
         for start in range(0, n_groups, chunk):
             block = groups_t[start : start + chunk]
-            for p in range(size + 1):
+            for p in range(2 * size + 1):
                 div = _group_divergence(model, test, block, p, settings.n_draws, generator)
                 correction[start : start + chunk, fold.test, p] = -div.cpu().numpy()
     return correction, reports

@@ -37,8 +37,9 @@ class TrainingSettings:
         which removes most of the SGD noise of a snapshot taken before the learning rate has decayed.
     early_stopping : bool, stop when the held-out flow-matching loss stops improving.
     val_fraction : share of each training fold held out (contiguous, at its end) for early stopping.
-    eval_every, patience : check the validation loss every ``eval_every`` steps; stop after ``patience``
-        checks without improvement and restore the best weights.
+    eval_every, patience, min_steps : check the validation loss every ``eval_every`` steps; once past
+        ``min_steps``, stop after ``patience`` checks without improvement; restore the best weights
+        (possibly those at step 0: for the Gaussian-aware field, the Gaussian-copula answer).
     val_repeats : (pairing, time) draws per validation sample.
     n_folds, gap : contiguous cross-fitting folds, and samples dropped between training and evaluation.
     n_draws : (t, probe) draws per evaluated sample (stratified in t).
@@ -59,7 +60,8 @@ class TrainingSettings:
     early_stopping: bool = True
     val_fraction: float = 0.1
     eval_every: int | None = None
-    patience: int = 4
+    patience: int = 5
+    min_steps: int | None = None
     val_repeats: int | None = None
     n_folds: int = 2
     gap: int = 0
@@ -94,6 +96,7 @@ class TrainingSettings:
             "n_probes",
             "eval_chunk",
             "ema_window",
+            "min_steps",
         )
         for name in positive:
             value = getattr(self, name)
@@ -117,10 +120,11 @@ class TrainingSettings:
         ``dim`` total input dimensions (d_x + d_y).
 
         Width 128 up to 16 dimensions, 256 above; batch 256 below 4,000 training samples, else 512;
-        ``max_steps = clip(0.4 n_fit, 400, 3000)`` (early stopping usually ends sooner); validation every
-        ``max_steps / 20`` steps (also the EMA window); validation repeats for about 4,096 points.
+        ``max_steps = clip(n_fit, 500, 4000)`` (early stopping usually ends sooner) and no stopping before
+        ``min_steps = max(200, max_steps / 4)`` (a zero-initialised residual first sits on a plateau);
+        validation every ``max_steps / 20`` steps (also the EMA window); repeats for about 4,096 points.
         """
-        max_steps = self.max_steps or int(min(3000, max(400, 0.4 * n_fit)))
+        max_steps = self.max_steps or int(min(4000, max(500, n_fit)))
         return replace(
             self,
             width=self.width or (128 if dim <= 16 else 256),
@@ -128,6 +132,7 @@ class TrainingSettings:
             max_steps=max_steps,
             eval_every=self.eval_every or max(10, max_steps // 20),
             ema_window=self.ema_window or max(10, max_steps // 20),
+            min_steps=self.min_steps or min(max_steps, max(200, max_steps // 4)),
             val_repeats=self.val_repeats or max(2, math.ceil(4096 / max(n_val, 1))),
         )
 
@@ -245,7 +250,7 @@ def train_flow(
                 best_loss, best_step, best_state, since_best = val, step, copy.deepcopy(ema.state_dict()), 0
             else:
                 since_best += 1
-                if settings.early_stopping and since_best >= settings.patience:
+                if settings.early_stopping and since_best >= settings.patience and step >= settings.min_steps:
                     break
     if settings.early_stopping:
         model.load_state_dict(best_state)

@@ -17,7 +17,7 @@ from typing import Any
 
 _NAMES: dict[str, str] = {
     "RegionTimeSeries": "timeseries",
-    "Atlas": "atlases",
+    "Atlas": "atlas",
     "AtlasFetchError": "atlases",
     "load_atlas": "atlases",
     "list_atlases": "atlases",

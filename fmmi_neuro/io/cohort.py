@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from .atlases import Atlas, load_atlas
 from .confounds import read_table
 from .parcellation import bids_entities, parcellate
@@ -92,7 +93,6 @@ class Cohort:
         )
         self.source = source
         self.errors: dict[str, str] = dict(errors or {})
-        self._loaded: dict[str, RegionTimeSeries] = {}
 
     @property
     def subjects(self) -> list[str]:
@@ -158,20 +158,14 @@ class Cohort:
                 f"subject {subject!r} (session={session}, task={task}, run={run}) is not in the "
                 f"cohort; subjects are {known[:10]}{' ...' if len(known) > 10 else ''}."
             )
-        key = f"{subject}|{session}|{task}|{run}"
-        if key in self._loaded:
-            return self._loaded[key]
         try:
             parts = [self._loader(r) for r in runs]
             ts = parts[0] if len(parts) == 1 else _concatenate(parts, subject)
-        except (
-            Exception
-        ) as err:  # one bad subject must not stop the cohort; record and re-raise as ValueError
+        except Exception as err:  # one bad subject must not stop the cohort: record it, raise ValueError
             message = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
             self.errors[subject] = message
             logger.warning("subject %r skipped: %s", subject, message)
             raise ValueError(f"subject {subject!r}: {message}") from err
-        self._loaded[key] = ts
         return ts
 
     def __iter__(self) -> Iterator[RegionTimeSeries]:
@@ -306,21 +300,22 @@ class Cohort:
             }
             if cache is None:
                 return parcellate(r.path, atlas_obj, **kwargs)
-            inputs = [r.path, *_confound_files(r.path)]
+            inputs = [r.path, *_sidecars(r.path)]
             key = _cache_key(
                 {
                     "inputs": [_file_fingerprint(p) for p in inputs],
                     "atlas": atlas_key,
                     "settings": kwargs,
                     "schema": _CACHE_SCHEMA,
+                    "version": __version__,
                 }
             )
             target = cache / f"sub-{r.subject}" / f"{r.path.name.split('.')[0]}_{key[:20]}.tsv"
-            if target.is_file():
+            if target.with_suffix(".json").is_file():  # the sidecar is written last: its presence = complete
                 logger.info("cached parcellation of %s read from %s", r.path, target)
                 return RegionTimeSeries.load(target)
             ts = parcellate(r.path, atlas_obj, **kwargs)
-            ts.save(target)
+            _save_atomically(ts, target)
             return ts
 
         return cls(
@@ -465,12 +460,20 @@ def _concatenate(parts: list[RegionTimeSeries], subject: str) -> RegionTimeSerie
     )
 
 
-def _confound_files(img_path: Path) -> list[Path]:
-    """fMRIPrep confounds file(s) of a preprocessed BOLD file (those that exist)."""
+def _sidecars(img_path: Path) -> list[Path]:
+    """Files that change a run's parcellation besides the image: its JSON sidecar and fMRIPrep confounds."""
     stem = img_path.name.split("_space-")[0].split("_desc-")[0]
-    return sorted(img_path.parent.glob(f"{stem}_desc-confounds_*.tsv")) + sorted(
-        img_path.parent.glob(f"{stem}_desc-confounds_*.json")
-    )
+    sidecar = img_path.with_name(img_path.name.split(".")[0] + ".json")
+    return [p for p in [sidecar] if p.is_file()] + sorted(img_path.parent.glob(f"{stem}_desc-confounds_*"))
+
+
+def _save_atomically(ts: RegionTimeSeries, target: Path) -> None:
+    """Save to temporary names, then move the TSV and, last, the JSON sidecar into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tsv")
+    ts.save(tmp)
+    os.replace(tmp, target)
+    os.replace(tmp.with_suffix(".json"), target.with_suffix(".json"))
 
 
 def _file_fingerprint(path: Path) -> list[Any]:

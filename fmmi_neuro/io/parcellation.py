@@ -19,7 +19,8 @@ import nibabel as nib
 import numpy as np
 
 from .._validation import check_in
-from .atlases import Atlas, _load_img, load_atlas
+from .atlas import Atlas, load_image
+from .atlases import load_atlas
 from .cleaning import apply_clean, check_kept, normalise_standardize
 from .confounds import fmriprep_confounds, normalise_sample_mask, prepare_confounds
 from .timeseries import RegionTimeSeries, describe_source
@@ -191,7 +192,7 @@ def parcellate(
     if confounds is not None and confounds_strategy is not None:
         raise ValueError("give either 'confounds' or 'confounds_strategy', not both.")
     standardize = normalise_standardize(standardize)
-    image, path = _load_img(img, "fMRI image")
+    image, path = load_image(img, "fMRI image")
     entities = bids_entities(path)
     subject = subject if subject is not None else entities.get("subject")
     where = describe_source(subject, path)
@@ -260,36 +261,7 @@ def parcellate(
         ]
         if mask_img is None:
             _report_zero_voxels(data, masker, atlas, where, record)
-    nan_cols = np.flatnonzero(~np.isfinite(raw).all(axis=0))
-    if nan_cols.size:
-        bad = [atlas.region_names[names_idx[j]] for j in nan_cols]
-        raise ValueError(
-            f"the image of {where} has NaN or infinite voxels in {len(bad)} region(s) of atlas "
-            f"{atlas.name!r}, e.g. {bad[:5]}; fix them or exclude them with mask_img=."
-        )
-    if not np.any(raw):
-        raise ValueError(f"the image of {where} is all zeros inside atlas {atlas.name!r}.")
-    flat = np.flatnonzero(np.ptp(raw, axis=0) == 0)
-    empty_signal = [atlas.region_names[names_idx[j]] for j in flat]
-    dropped += empty_signal
-    if dropped:
-        msg = (
-            f"{where}: {len(dropped)} region(s) of atlas {atlas.name!r} have no voxels in the image or a "
-            f"constant (e.g. all-zero) signal: {dropped[:10]}{' ...' if len(dropped) > 10 else ''}"
-        )
-        if on_empty_region == "raise":
-            raise ValueError(msg + ".")
-        warnings.warn(
-            msg + "; they are dropped (on_empty_region='raise' makes this an error).",
-            UserWarning,
-            stacklevel=2,
-        )
-        logger.warning(msg)
-    good = np.setdiff1d(np.arange(raw.shape[1]), flat)
-    if good.size == 0:
-        raise ValueError(f"no region of atlas {atlas.name!r} has signal in the image of {where}.")
-    raw = raw[:, good]
-    names_idx = [names_idx[j] for j in good]
+    raw, names_idx = _drop_empty_regions(raw, names_idx, dropped, atlas, where, on_empty_region)
 
     signals = apply_clean(
         raw,
@@ -330,6 +302,44 @@ def parcellate(
         preprocessing=record,
         source=path,
     )
+
+
+def _drop_empty_regions(
+    raw: np.ndarray, names_idx: list[int], dropped: list[str], atlas: Atlas, where: str, on_empty_region: str
+) -> tuple[np.ndarray, list[int]]:
+    """Check raw region signals (n_volumes, n_columns): NaN raises; constant (e.g. all-zero) columns and the
+    regions already in ``dropped`` (no voxels) are reported and dropped, or raise with ``"raise"``.
+
+    ``dropped`` is extended in place with the constant regions; returns the kept signals and atlas indices.
+    """
+    nan_cols = np.flatnonzero(~np.isfinite(raw).all(axis=0))
+    if nan_cols.size:
+        bad = [atlas.region_names[names_idx[j]] for j in nan_cols]
+        raise ValueError(
+            f"the image of {where} has NaN or infinite voxels in {len(bad)} region(s) of atlas "
+            f"{atlas.name!r}, e.g. {bad[:5]}; fix them or exclude them with mask_img=."
+        )
+    if not np.any(raw):
+        raise ValueError(f"the image of {where} is all zeros inside atlas {atlas.name!r}.")
+    flat = np.flatnonzero(np.ptp(raw, axis=0) == 0)
+    dropped += [atlas.region_names[names_idx[j]] for j in flat]
+    if dropped:
+        msg = (
+            f"{where}: {len(dropped)} region(s) of atlas {atlas.name!r} have no voxels in the image or a "
+            f"constant (e.g. all-zero) signal: {dropped[:10]}{' ...' if len(dropped) > 10 else ''}"
+        )
+        if on_empty_region == "raise":
+            raise ValueError(msg + ".")
+        warnings.warn(
+            msg + "; they are dropped (on_empty_region='raise' makes this an error).",
+            UserWarning,
+            stacklevel=3,
+        )
+        logger.warning(msg)
+    good = np.setdiff1d(np.arange(raw.shape[1]), flat)
+    if good.size == 0:
+        raise ValueError(f"no region of atlas {atlas.name!r} has signal in the image of {where}.")
+    return raw[:, good], [names_idx[j] for j in good]
 
 
 def _build_masker(

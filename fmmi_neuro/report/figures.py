@@ -54,6 +54,20 @@ def _shade_sign(ax, horizontal: bool = True) -> None:
         ax.set_xlim(lo, hi)
 
 
+def _wrap(label, width: int = 38) -> str:
+    """Wrap a group label (region names joined by " · ") onto lines of about ``width`` characters."""
+    import textwrap
+
+    return textwrap.fill(str(label).replace(" · ", "\u00a0· "), width, break_long_words=False).replace(
+        "\u00a0", " "
+    )
+
+
+def _rows_height(labels: Sequence[str]) -> float:
+    """Figure height (inches) for one row per label, counting wrapped lines."""
+    return 1.4 + 0.17 * sum(label.count("\n") + 1 for label in labels) + 0.05 * len(labels)
+
+
 def _finish(fig, ax, title, default_title, text, output_file):
     ax.set_title(title if title is not None else default_title)
     add_caption(fig, text)
@@ -361,7 +375,8 @@ def plot_contrast(
     require_columns(table, cols, "table")
     eff = check_some_finite(table[effect].to_numpy(), f"table[{effect!r}]")
     rows = table.assign(_abs=np.abs(eff)).loc[np.isfinite(eff)].nlargest(top, "_abs").iloc[::-1]
-    fig, ax = figure_and_axes(ax, (5.5, 1.0 + 0.22 * len(rows)))
+    names = [_wrap(v) for v in rows[label]]
+    fig, ax = figure_and_axes(ax, (6.0, _rows_height(names)))
     y = np.arange(len(rows))
     vals = rows[effect].to_numpy(dtype=float)
     colours = [omega_color(v) for v in vals]
@@ -376,7 +391,7 @@ def plot_contrast(
                 1.01, yi, significance_stars(q), transform=ax.get_yaxis_transform(), va="center", fontsize=8
             )
         ax.set_xlim(-1.1 * right, 1.1 * right)
-    ax.set_yticks(y, [str(v) for v in rows[label]])
+    ax.set_yticks(y, names, fontsize=7)
     ax.set_xlabel(value_label(kind, unit) + (f"  ({contrast_name})" if contrast_name else ""))
     ax.set_ylim(-0.7, len(rows) - 0.3)
     _shade_sign(ax, horizontal=False)
@@ -454,9 +469,9 @@ def plot_null_vs_observed(
         ax.legend(frameon=False, loc="upper left", fontsize=7)
         _shade_sign(ax, horizontal=False)
     else:
-        fig, ax = figure_and_axes(ax, (5.5, 1.0 + 0.2 * obs.size))
+        names = [_wrap(v) for v in labels] if labels is not None else [f"group {i}" for i in range(obs.size)]
+        fig, ax = figure_and_axes(ax, (6.0, _rows_height(names)))
         q = np.nanquantile(null_arr, [0.025, 0.5, 0.975], axis=1)
-        names = list(labels) if labels is not None else [f"group {i}" for i in range(obs.size)]
         stars = [significance_stars(p) for p in pvals] if pvals is not None else None
         _null_rows(ax, obs, q[0], q[1], q[2], names, stars)
         ax.set_xlabel(value_label("o_info", unit))
@@ -528,8 +543,8 @@ def plot_surrogate_test(
     rows = rows[np.isfinite(obs[rows]) & np.isfinite(mean[rows])]
     if rows.size == 0:
         raise ValueError("no group has a finite observed Ω and null mean: nothing to plot.")
-    fig, ax = figure_and_axes(ax, (5.5, 1.2 + 0.2 * rows.size))
-    names = [str(v) for v in table[label].to_numpy()[rows]]
+    names = [_wrap(v) for v in table[label].to_numpy()[rows]]
+    fig, ax = figure_and_axes(ax, (6.0, _rows_height(names)))
     stars = [significance_stars(q) for q in table["q_value"].to_numpy(dtype=float)[rows]]
     _null_rows(
         ax,

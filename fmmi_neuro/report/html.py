@@ -12,7 +12,7 @@ import html
 import io
 import platform
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -22,19 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_in, check_positive_int
-from . import brain, figures
+from .._validation import check_in, check_positive_int, check_some_finite
 from ._common import require_columns, table_unit
+from .panels import MAPS, Panel, Run, build_panels, resolve_run
 from .style import OMEGA_SIGN_NOTE, PAPER_RC
-from .summaries import (
-    agreement_values,
-    average_over_subjects,
-    enrichment_matrix,
-    group_labels,
-    group_members,
-    region_mean,
-    size_summary,
-)
+from .summaries import group_labels, size_summary
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
@@ -59,6 +51,7 @@ _PACKAGES = (
     "matplotlib",
     "statsmodels",
 )
+_FORMATS = ("png", "svg", "pdf")
 
 
 @dataclass
@@ -77,22 +70,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return out
-
-
-def _atlas_fields(atlas: Any) -> dict[str, Any]:
-    """Name, coordinates, region names, networks, labels image and label values of an Atlas or a name."""
-    if atlas is None or isinstance(atlas, str):
-        return {"name": atlas}
-    return {
-        "name": getattr(atlas, "name", None),
-        "coordinates": getattr(atlas, "coordinates", None),
-        "region_names": getattr(atlas, "region_names", None),
-        "networks": getattr(atlas, "networks", None),
-        "labels_img": getattr(atlas, "labels_img", None),
-        "label_values": getattr(atlas, "label_values", None),
-        "citation": getattr(atlas, "citation", None),
-        "space": getattr(atlas, "space", None),
-    }
 
 
 def _png_bytes(fig) -> bytes:
@@ -116,30 +93,180 @@ def _kv_table(items: Mapping[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
-def _extremes(table: pd.DataFrame, top: int) -> pd.DataFrame:
-    """The ``top`` most synergistic groups with Ω < 0 and the ``top`` most redundant with Ω > 0."""
-    syn = table[table["o_info"] < 0].nsmallest(top, "o_info")
-    red = table[table["o_info"] > 0].nlargest(top, "o_info")
-    return pd.concat([syn, red])
+def _draw(panels: list[Panel], fig_dir: Path, formats: Sequence[str]) -> tuple[list[_Figure], list[str]]:
+    """Draw every panel, save its files and keep its PNG; a panel whose data cannot be drawn (ValueError)
+    is reported, with a warning, instead of stopping the report."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    rendered, skipped = [], []
+    with matplotlib.rc_context(PAPER_RC):
+        for panel in panels:
+            try:
+                fig = panel.make()
+            except ValueError as err:
+                skipped.append(f"{panel.title}: {err}")
+                warnings.warn(f"report: figure {panel.key!r} skipped: {err}", stacklevel=3)
+                continue
+            png = _png_bytes(fig)
+            for fmt in formats:
+                if fmt == "png":
+                    (fig_dir / f"{panel.key}.png").write_bytes(png)
+                else:
+                    fig.savefig(
+                        fig_dir / f"{panel.key}.{fmt}", dpi=150, bbox_inches="tight", facecolor="white"
+                    )
+            rendered.append(
+                _Figure(panel.key, panel.title, panel.description, base64.b64encode(png).decode())
+            )
+            plt.close(fig)
+    return rendered, skipped
 
 
-def _top_groups(
-    table: pd.DataFrame, labels: list[str], top: int, q_column: str | None, unit: str, cohort: bool
-) -> pd.DataFrame:
-    extremes = _extremes(table.assign(_label=labels), top)
+def _provenance(run: Run, data_description: str | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    attrs = run.scores.attrs
+    fields = run.atlas_fields
+    settings = attrs.get("estimator_settings")
+    if "estimator" in run.scores:
+        estimator = ", ".join(map(str, pd.unique(run.scores["estimator"])))
+    else:
+        estimator = attrs.get("estimator", "not given")
+    null = (
+        f"{attrs['null_method']} ({attrs.get('n_surrogates')} surrogates)"
+        if "null_method" in attrs
+        else "none"
+    )
+    space_citation = " / ".join(str(v) for v in (fields.get("space"), fields.get("citation")) if v)
+    return {
+        "created (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "data": data_description or attrs.get("data", "not given"),
+        "subjects": run.n_subjects if run.cohort else attrs.get("subject", "one data set"),
+        "atlas": run.atlas_name or "not given",
+        "atlas space / citation": space_citation or "not given",
+        "regions": run.n_regions,
+        "groups scored": len(run.table),
+        "estimator": estimator,
+        "estimator settings": settings or ("defaults" if "estimator_settings" in attrs else "not recorded"),
+        "unit": run.unit,
+        "sign convention": OMEGA_SIGN_NOTE,
+        "seed": attrs.get("seed", "not recorded"),
+        "surrogate null": null,
+        **dict(extra or {}),
+    }
+
+
+def _top_groups(run: Run) -> pd.DataFrame:
+    """The run's most synergistic and most redundant groups as a table with region names."""
+    ext = run.extremes
+    labels = dict(zip(run.table.index, run.labels, strict=True))
     out = pd.DataFrame(
         {
-            "group_id": extremes["group_id"] if "group_id" in extremes else "",
-            "regions": extremes["_label"],
-            "size": extremes["size"],
-            f"Ω ({unit})": extremes["o_info"],
-            ("se across subjects" if cohort else "se"): extremes.get("o_info_se", np.nan),
-            "direction": np.where(extremes["o_info"] < 0, "synergy (Ω < 0)", "redundancy (Ω > 0)"),
+            "group_id": ext["group_id"] if "group_id" in ext else "",
+            "regions": [labels[i] for i in ext.index],
+            "size": ext["size"],
+            f"Ω ({run.unit})": ext["o_info"],
+            ("se across subjects" if run.cohort else "se"): ext.get("o_info_se", np.nan),
+            "direction": np.where(ext["o_info"] < 0, "synergy (Ω < 0)", "redundancy (Ω > 0)"),
         }
     )
-    if q_column:
-        out["FDR q"] = extremes[q_column]
-    return out.reset_index(drop=True)
+    if run.q_column:
+        out["FDR q"] = ext[run.q_column]
+    return out.dropna(axis=1, how="all").reset_index(drop=True)
+
+
+def _contrast_table(run: Run, group_stats: pd.DataFrame, top: int) -> pd.DataFrame:
+    columns = (
+        "size",
+        "contrast",
+        "n_subjects",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "effect_size",
+        "p_value",
+        "q_value",
+    )
+    frame = group_stats.assign(regions=group_labels(group_stats, run.region_names))
+    frame = frame.assign(_abs=frame["estimate"].abs()).nlargest(top, "_abs")
+    return frame[["regions", *[c for c in columns if c in frame]]]
+
+
+def _region_rows(region_table: pd.DataFrame, top: int) -> pd.DataFrame:
+    columns = (
+        "region_name",
+        "network",
+        "n_groups",
+        "n_significant_synergy",
+        "n_significant_redundancy",
+        "synergy_minus_redundancy_rank",
+    )
+    shown = region_table.sort_values("synergy_minus_redundancy_rank", ascending=False)
+    if "n_groups" in shown:
+        shown = shown[shown["n_groups"] > 0]
+    shown = shown[[c for c in columns if c in shown]]
+    return pd.concat([shown.head(top), shown.tail(top)]).drop_duplicates()
+
+
+def _page(
+    run: Run,
+    *,
+    title: str,
+    provenance: dict[str, Any],
+    rendered: list[_Figure],
+    skipped: list[str],
+    formats: Sequence[str],
+    group_stats: pd.DataFrame | None,
+    region_table: pd.DataFrame | None,
+    top: int,
+    alpha: float,
+) -> str:
+    n_syn = int((run.extremes["o_info"] < 0).sum())
+    n_red = int((run.extremes["o_info"] > 0).sum())
+    versions = {**_versions(), **(run.scores.attrs.get("versions") or {})}
+    unit = html.escape(run.unit)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='sign'>O-information Ω = TC − DTC (in {unit}). "
+        "<span class='red'>Ω &gt; 0: redundancy-dominated (red)</span>; "
+        "<span class='blue'>Ω &lt; 0: synergy-dominated (blue)</span> (Rosas et al. 2019). "
+        f"Atlas: {html.escape(str(run.atlas_name or 'not given'))}.</p>",
+        "<h2>Provenance</h2>",
+        _kv_table(provenance),
+        "<h3>Package versions (at scoring time where the table records them)</h3>",
+        _kv_table(versions),
+        "<h2>Summary by group size</h2>",
+        _table_html(size_summary(run.table, q_column=run.q_column, alpha=alpha)),
+        f"<h2>Top {top} synergistic and redundant groups</h2>",
+        f"<p>{n_syn} group(s) with Ω &lt; 0 (synergy) and {n_red} with Ω &gt; 0 (redundancy) listed, at most "
+        f"{top} of each ({run.scope}).</p>",
+        _table_html(_top_groups(run)),
+    ]
+    if group_stats is not None:
+        parts += [
+            f"<h2>Group-level test (top {top} by |estimate|, in {unit})</h2>",
+            _table_html(_contrast_table(run, group_stats, top)),
+        ]
+    if region_table is not None:
+        parts += [
+            "<h2>Regions leaning synergistic (top) and redundant (bottom)</h2>",
+            _table_html(_region_rows(region_table, top)),
+        ]
+    parts.append("<h2>Figures</h2>")
+    files = ",".join(map(html.escape, formats))
+    for item in rendered:
+        parts.append(
+            f"<figure id='{item.key}'><img alt='{html.escape(item.title)}' "
+            f"src='data:image/png;base64,{item.png}'><figcaption><b>{html.escape(item.title)}.</b> "
+            f"{html.escape(item.description)} Files: figures/{item.key}.{{{files}}}</figcaption></figure>"
+        )
+    parts += [f"<p class='note'>Figure not drawn — {html.escape(message)}</p>" for message in skipped]
+    errors = run.scores.attrs.get("errors") or {}
+    if errors:
+        parts += ["<h2>Subjects that failed</h2>", _kv_table(errors)]
+    parts.append("</body></html>")
+    return "\n".join(parts)
 
 
 def report(
@@ -211,389 +338,50 @@ def report(
     Path
         The HTML file.
     """
-    import matplotlib
-    import matplotlib.pyplot as plt
-
     require_columns(scores, ["o_info", "size"], "scores")
+    check_some_finite(scores["o_info"].to_numpy(dtype=float), "scores['o_info']")
     top = check_positive_int(top, "top")
-    unit = table_unit(scores)
+    maps = {check_in(m, MAPS, "maps") for m in maps}
+    for fmt in formats:
+        check_in(fmt, _FORMATS, "formats")
+    run = resolve_run(
+        scores,
+        table_unit(scores),
+        atlas=atlas,
+        coordinates=coordinates,
+        region_names=region_names,
+        networks=networks,
+        labels_img=labels_img,
+        label_values=label_values,
+        group_stats=group_stats,
+        top=top,
+    )
+    panels, region_table = build_panels(
+        run,
+        group_stats=group_stats,
+        refined=refined,
+        region_table=region_table,
+        enrichment=enrichment,
+        top=top,
+        alpha=alpha,
+        maps=maps,
+    )
     out = Path(output_dir)
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-
-    fields = _atlas_fields(atlas)
-    atlas_name = fields.get("name") or scores.attrs.get("atlas")
-    coordinates = coordinates if coordinates is not None else fields.get("coordinates")
-    region_names = (
-        list(
-            region_names
-            if region_names is not None
-            else fields.get("region_names") or scores.attrs.get("region_names") or []
-        )
-        or None
+    rendered, skipped = _draw(panels, fig_dir, formats)
+    page = _page(
+        run,
+        title=title,
+        provenance=_provenance(run, data_description, provenance),
+        rendered=rendered,
+        skipped=skipped,
+        formats=formats,
+        group_stats=group_stats,
+        region_table=region_table,
+        top=top,
+        alpha=alpha,
     )
-    networks = networks if networks is not None else fields.get("networks") or scores.attrs.get("networks")
-    labels_img = labels_img if labels_img is not None else fields.get("labels_img")
-    label_values = label_values if label_values is not None else fields.get("label_values")
-
-    cohort = "subject" in scores.columns
-    n_subjects = int(scores["subject"].nunique()) if cohort else 1
-    table = average_over_subjects(scores) if cohort else scores.reset_index(drop=True)
-    members = group_members(table)
-    n_regions = (
-        len(region_names)
-        if region_names
-        else len(coordinates)
-        if coordinates is not None
-        else max(max(g) for g in members) + 1
-    )
-    labels = group_labels(table, region_names)
-    q_column = None
-    if not cohort and "q_value" in table.columns:
-        q_column = "q_value"
-    elif group_stats is not None and "test" in group_stats and (group_stats["test"] == "one_sample").all():
-        table = table.merge(group_stats[["group_id", "q_value"]], on="group_id", how="left")
-        q_column = "q_value"
-    scope = f"mean over {n_subjects} subjects" if cohort else "one data set"
-
-    panels: list[tuple[str, str, str, Callable[[], Any]]] = [
-        (
-            "landscape",
-            "Ω by group size",
-            f"Distribution of Ω across groups of each size ({scope}).",
-            lambda: figures.plot_landscape(table, unit=unit, atlas=atlas_name),
-        ),
-        (
-            "synergy_fraction",
-            "Synergistic groups by size",
-            "Fraction of groups with Ω < 0"
-            + (f" and significant at FDR q < {alpha:g}" if q_column else "")
-            + ".",
-            lambda: figures.plot_synergy_fraction(table, q_column=q_column, alpha=alpha, atlas=atlas_name),
-        ),
-    ]
-    mean_omega = region_mean(table, n_regions)
-    maps = {check_in(m, ("glass", "slices", "surface"), "maps") for m in maps}
-    for fmt in formats:
-        check_in(fmt, ("png", "svg", "pdf"), "formats")
-    if coordinates is not None and "glass" in maps:
-        panels.append(
-            (
-                "region_mean_markers",
-                "Mean Ω per region (glass brain)",
-                "Mean Ω of the groups each region belongs to; marker size grows with |Ω|.",
-                lambda: brain.plot_region_markers(
-                    mean_omega,
-                    coordinates,
-                    unit=unit,
-                    atlas=atlas_name,
-                    title="mean Ω of each region's groups",
-                ),
-            )
-        )
-    if labels_img is not None and "slices" in maps:
-        panels.append(
-            (
-                "region_mean_slices",
-                "Mean Ω per region (slices)",
-                "The same per-region values painted on the atlas labels, MNI152 axial slices.",
-                lambda: brain.plot_region_slices(
-                    mean_omega,
-                    labels_img,
-                    label_values,
-                    unit=unit,
-                    atlas=atlas_name,
-                    title="mean Ω per region",
-                ),
-            )
-        )
-    if labels_img is not None and "surface" in maps:
-        panels.append(
-            (
-                "region_mean_surface",
-                "Mean Ω per region (cortical surface)",
-                "Projected on fsaverage5 (inflated); subcortical regions appear only on slices.",
-                lambda: brain.plot_region_surface(
-                    mean_omega,
-                    labels_img,
-                    label_values,
-                    unit=unit,
-                    atlas=atlas_name,
-                    title="mean Ω per region",
-                ),
-            )
-        )
-    if region_table is None and q_column is not None:
-        from ..stats.regions import region_summary
-
-        region_table = region_summary(
-            table.assign(significant=table[q_column] < alpha), region_names=region_names, networks=networks
-        )
-    if region_table is not None:
-        sm = region_table["synergy_minus_redundancy_rank"].to_numpy(dtype=float)
-        if "n_groups" in region_table:
-            sm = np.where(region_table["n_groups"].to_numpy() > 0, sm, np.nan)
-        names = region_table["region_name"].astype(str).tolist()
-        panels.append(
-            (
-                "region_rank",
-                "Synergy − redundancy rank per region",
-                "Rank of a region's synergy strength minus its redundancy rank (> 0 leans synergistic).",
-                lambda: figures.plot_region_ranking(sm, names, atlas=atlas_name),
-            )
-        )
-        if coordinates is not None and "glass" in maps:
-            panels.append(
-                (
-                    "region_rank_markers",
-                    "Synergy − redundancy rank (glass brain)",
-                    "Blue: regions leaning synergistic; red: leaning redundant.",
-                    lambda: brain.plot_region_markers(
-                        sm,
-                        coordinates,
-                        kind="synergy_minus_redundancy",
-                        atlas=atlas_name,
-                        title="synergy − redundancy rank",
-                    ),
-                )
-            )
-    else:
-        panels.append(
-            (
-                "region_rank",
-                "Regions ranked by mean Ω",
-                "Most synergistic and most redundant regions.",
-                lambda: figures.plot_region_ranking(
-                    mean_omega,
-                    region_names or [str(i) for i in range(n_regions)],
-                    kind="o_info",
-                    unit=unit,
-                    atlas=atlas_name,
-                ),
-            )
-        )
-    extremes = _extremes(table, top)
-    n_syn, n_red = int((extremes["o_info"] < 0).sum()), int((extremes["o_info"] > 0).sum())
-    if coordinates is not None and len(extremes):
-        panels.append(
-            (
-                "top_groups",
-                f"The {n_syn} most synergistic and {n_red} most redundant groups",
-                "Each group is a polygon through its regions (a triangle for a triplet), coloured by Ω.",
-                lambda: brain.plot_hyperedges(
-                    group_members(extremes),
-                    extremes["o_info"].to_numpy(),
-                    coordinates,
-                    unit=unit,
-                    atlas=atlas_name,
-                    title=f"{n_syn} most synergistic and {n_red} most redundant groups",
-                ),
-            )
-        )
-    if networks is not None:
-        matrix, _ = figures.network_pair_summary(table, networks)
-        panels.append(
-            (
-                "network_matrix",
-                "Network × network Ω",
-                "Mean Ω over the groups linking two networks (each region pair of a group counts once).",
-                lambda: figures.plot_network_matrix(matrix, unit=unit, atlas=atlas_name),
-            )
-        )
-        if enrichment is None and q_column is not None:
-            from ..stats.regions import network_enrichment
-
-            enrichment = network_enrichment(table.assign(significant=table[q_column] < alpha), networks)
-    if enrichment is not None:
-        values, stars = enrichment_matrix(enrichment)
-        panels.append(
-            (
-                "network_enrichment",
-                "Network enrichment",
-                "Memberships of each network in significant groups over a label-permutation null.",
-                lambda: figures.plot_network_matrix(
-                    values,
-                    kind="enrichment",
-                    marks=stars,
-                    atlas=atlas_name,
-                    statistic_label="stars: FDR q < 0.05 / 0.01 / 0.001",
-                    title="Network enrichment",
-                ),
-            )
-        )
-    if not cohort and {"null_mean", "null_sd", "q_value"} <= set(table.columns):
-        panels.append(
-            (
-                "surrogate_test",
-                "Observed Ω vs surrogate null",
-                "Groups furthest from their surrogate null, with its mean ± 1.96 sd.",
-                lambda: figures.plot_surrogate_test(
-                    table.assign(label=labels), top=2 * top, unit=unit, atlas=atlas_name
-                ),
-            )
-        )
-    contrast_rows = None
-    if group_stats is not None:
-        require_columns(group_stats, ["estimate", "q_value", "test"], "group_stats")
-        test = str(group_stats["test"].iloc[0])
-        kind = {"two_group": "o_info_difference", "regression": "o_info_slope"}.get(test, "o_info")
-        contrast = str(group_stats["contrast"].iloc[0]) if "contrast" in group_stats else test
-        stats_frame = group_stats.assign(label=group_labels(group_stats, region_names))
-        contrast_rows = stats_frame
-        panels.append(
-            (
-                "contrast",
-                f"Group-level test: {contrast}",
-                f"{test} test per group across subjects; stars: FDR q-values.",
-                lambda: figures.plot_contrast(
-                    stats_frame,
-                    effect="estimate",
-                    ci_low="ci_low",
-                    ci_high="ci_high",
-                    q_column="q_value",
-                    kind=kind,
-                    unit=unit,
-                    atlas=atlas_name,
-                    contrast_name=contrast,
-                    top=2 * top,
-                ),
-            )
-        )
-    if refined is not None:
-        x, y, y_se, x_name, y_name = (
-            agreement_values(refined)
-            if "o_info_gc" in refined
-            else agreement_values(scores if not cohort else table, refined)
-        )
-        panels.append(
-            (
-                "estimator_agreement",
-                f"Agreement: {x_name} vs {y_name}",
-                "Ω of the same groups from both estimators; outlined points change sign.",
-                lambda: figures.plot_estimator_agreement(
-                    x, y, y_se=y_se, unit=unit, x_name=x_name, y_name=y_name, atlas=atlas_name
-                ),
-            )
-        )
-
-    rendered: list[_Figure] = []
-    skipped: list[str] = []
-    with matplotlib.rc_context(PAPER_RC):
-        for key, fig_title, description, make in panels:
-            try:
-                fig = make()
-            except ValueError as err:
-                skipped.append(f"{fig_title}: {err}")
-                warnings.warn(f"report: figure {key!r} skipped: {err}", stacklevel=2)
-                continue
-            png = _png_bytes(fig)
-            for fmt in formats:
-                if fmt == "png":
-                    (fig_dir / f"{key}.png").write_bytes(png)
-                else:
-                    fig.savefig(fig_dir / f"{key}.{fmt}", dpi=150, bbox_inches="tight", facecolor="white")
-            rendered.append(_Figure(key, fig_title, description, base64.b64encode(png).decode("ascii")))
-            plt.close(fig)
-
-    settings = scores.attrs.get("estimator_settings")
-    prov = {
-        "created (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        "data": data_description or scores.attrs.get("data", "not given"),
-        "subjects": n_subjects if cohort else scores.attrs.get("subject", "one data set"),
-        "atlas": atlas_name or "not given",
-        "atlas space / citation": " / ".join(
-            str(v) for v in (fields.get("space"), fields.get("citation")) if v
-        )
-        or "not given",
-        "regions": n_regions,
-        "groups scored": len(table),
-        "estimator": ", ".join(map(str, pd.unique(scores["estimator"])))
-        if "estimator" in scores
-        else scores.attrs.get("estimator", "not given"),
-        "estimator settings": settings if settings else "not recorded",
-        "unit": unit,
-        "sign convention": OMEGA_SIGN_NOTE,
-        "seed": scores.attrs.get("seed", "not recorded"),
-        "surrogate null": f"{scores.attrs['null_method']} ({scores.attrs.get('n_surrogates')} surrogates)"
-        if "null_method" in scores.attrs
-        else "none",
-        **dict(provenance or {}),
-    }
-    versions = {**_versions(), **{k: v for k, v in (scores.attrs.get("versions") or {}).items()}}
-    errors = scores.attrs.get("errors") or {}
-
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        "<p class='sign'>O-information Ω = TC − DTC (in " + html.escape(unit) + "). "
-        "<span class='red'>Ω &gt; 0: redundancy-dominated (red)</span>; "
-        "<span class='blue'>Ω &lt; 0: synergy-dominated (blue)</span> (Rosas et al. 2019). "
-        f"Atlas: {html.escape(str(atlas_name or 'not given'))}.</p>",
-        "<h2>Provenance</h2>",
-        _kv_table(prov),
-        "<h3>Package versions</h3>",
-        _kv_table(versions),
-        "<h2>Summary by group size</h2>",
-        _table_html(size_summary(table, q_column=q_column, alpha=alpha)),
-        f"<h2>Top {top} synergistic and redundant groups</h2>",
-        f"<p>{n_syn} group(s) with Ω &lt; 0 (synergy) and {n_red} with Ω &gt; 0 (redundancy) listed, at most "
-        f"{top} of each ({scope}).</p>",
-        _table_html(_top_groups(table, labels, top, q_column, unit, cohort)),
-    ]
-    if contrast_rows is not None:
-        cols = [
-            c
-            for c in (
-                "label",
-                "size",
-                "contrast",
-                "n_subjects",
-                "estimate",
-                "ci_low",
-                "ci_high",
-                "effect_size",
-                "p_value",
-                "q_value",
-            )
-            if c in contrast_rows
-        ]
-        shown = contrast_rows.assign(_abs=contrast_rows["estimate"].abs()).nlargest(top, "_abs")[cols]
-        parts += [
-            f"<h2>Group-level test (top {top} by |estimate|, in {html.escape(unit)})</h2>",
-            _table_html(shown.rename(columns={"label": "regions"})),
-        ]
-    if region_table is not None:
-        cols = [
-            c
-            for c in (
-                "region_name",
-                "network",
-                "n_groups",
-                "n_significant_synergy",
-                "n_significant_redundancy",
-                "synergy_minus_redundancy_rank",
-            )
-            if c in region_table
-        ]
-        shown = region_table.sort_values("synergy_minus_redundancy_rank", ascending=False)[cols]
-        parts += [
-            "<h2>Regions leaning synergistic (top) and redundant (bottom)</h2>",
-            _table_html(pd.concat([shown.head(top), shown.tail(top)]).drop_duplicates()),
-        ]
-    parts.append("<h2>Figures</h2>")
-    for item in rendered:
-        parts.append(
-            f"<figure id='{item.key}'><img alt='{html.escape(item.title)}' "
-            f"src='data:image/png;base64,{item.png}'><figcaption><b>{html.escape(item.title)}.</b> "
-            f"{html.escape(item.description)} Files: figures/{item.key}."
-            f"{{{','.join(map(html.escape, formats))}}}</figcaption></figure>"
-        )
-    for message in skipped:
-        parts.append(f"<p class='note'>Figure not drawn — {html.escape(message)}</p>")
-    if errors:
-        parts += ["<h2>Subjects that failed</h2>", _kv_table(errors)]
-    parts.append("</body></html>")
     path = out / filename
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

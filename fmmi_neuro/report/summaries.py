@@ -24,13 +24,16 @@ def group_members(table: pd.DataFrame) -> list[tuple[int, ...]]:
 
 
 def group_labels(table: pd.DataFrame, region_names: Sequence[str] | None = None) -> list[str]:
-    """Readable group names: region names joined by " · " (falls back to ``group_id``)."""
+    """Readable group names: region names joined by " · ".
+
+    Names come from ``region_names`` (one per region index) when given, else from the table's
+    ``region_names`` column, else the group's indices.
+    """
+    if region_names is not None:
+        return [" · ".join(str(region_names[r]) for r in g) for g in group_members(table)]
     if "region_names" in table.columns and table["region_names"].notna().all():
         return [" · ".join(map(str, names)) for names in table["region_names"]]
-    members = group_members(table)
-    if region_names is not None:
-        return [" · ".join(str(region_names[r]) for r in g) for g in members]
-    return ["-".join(map(str, g)) for g in members]
+    return ["-".join(map(str, g)) for g in group_members(table)]
 
 
 def region_mean(table: pd.DataFrame, n_regions: int, column: str = "o_info") -> np.ndarray:

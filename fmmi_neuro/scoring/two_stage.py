@@ -2,7 +2,8 @@
 
 Stage 1 streams every candidate group through the fast closed-form Gaussian-copula estimator and keeps,
 without materialising C(n, k), the ``top_k`` most synergistic (most negative Omega) and the ``top_k`` most
-redundant (most positive Omega) groups, plus a seeded uniform random control set (reservoir sampling).
+redundant (most positive Omega) groups, plus a seeded uniform random control set (each group gets a
+uniform random key and the smallest keys are kept, so the sample is uniform without knowing the total).
 Stage 2 re-scores those groups with a slower estimator (FMMI by default) and reports where the two
 disagree: sign flips and rank changes.
 
@@ -155,7 +156,8 @@ def screen_groups(
     top_k : int
         Number of most synergistic and of most redundant groups kept (each).
     n_control : int
-        Size of the uniform random control sample among the other groups (reservoir sampling).
+        Size of the uniform random control sample (groups already among the extremes are dropped from
+        it, so it can be a little smaller).
     chunk_size : int
         Groups scored per kernel call.
     seed : int
@@ -248,10 +250,10 @@ def two_stage_score(
     """
     array, names = _as_data(data, region_names)
     if groups is None:
-        from itertools import combinations
+        from .groups import iter_all_groups
 
         size = check_positive_int(size, "size", minimum=3)
-        groups = combinations(range(array.shape[1]), size)
+        groups = iter_all_groups(array.shape[1], size, chunk_size=chunk_size)
     selected, selection, counts = screen_groups(
         array, groups, top_k=top_k, n_control=n_control, chunk_size=chunk_size, seed=seed
     )

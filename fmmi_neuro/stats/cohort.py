@@ -140,7 +140,7 @@ def score_cohort(
         Group size when ``groups`` is None.
     estimator : {"gaussian_copula", "fmmi"}
         ``gaussian_copula`` is fast; ``fmmi`` trains a network per subject (and per surrogate).
-    null : {"time_shift", "phase"} or None
+    null : {"time_shift", "phase", "aaft"} or None
         Per-subject surrogate null (see :mod:`fmmi_neuro.stats.surrogates`); None skips it.
     n_surrogates : int
     alternative : {"two-sided", "greater", "less"}

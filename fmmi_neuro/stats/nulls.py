@@ -85,9 +85,11 @@ def surrogate_test(
     ----------
     data : ndarray (n_samples, n_regions) or RegionTimeSeries
     groups : int ndarray, shape (n_groups, size)
-    method : {"time_shift", "phase"}
+    method : {"time_shift", "phase", "aaft"}
         ``time_shift`` tests against independent regions with the same autocorrelation; ``phase`` tests
-        what is beyond a linear Gaussian process with the same (cross-)spectra.
+        what is beyond a linear Gaussian process with the same (cross-)spectra, ``aaft`` the same with
+        each region's values kept (use it for non-Gaussian marginals). With the copula estimator only
+        ``time_shift`` is informative (see :mod:`fmmi_neuro.stats.surrogates`).
     n_surrogates : int
         The smallest possible p-value is 1 / (n_surrogates + 1) (two-sided: twice that).
     value : {"o_info", "tc", "dtc", "s_info"}

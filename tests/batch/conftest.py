@@ -21,3 +21,16 @@ def _allow_loopback(_no_network, monkeypatch):
         return refuse(self, address, *args, **kwargs)
 
     monkeypatch.setattr(socket.socket, "connect", _connect)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real ``dask.distributed.LocalCluster`` with 2 worker processes (shared by the batch tests)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -144,18 +144,6 @@ def test_local_worker_death_is_rescheduled(tmp_path, data_dir):
     pd.testing.assert_frame_equal(res.results(), serial.results(), check_exact=True)
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    )
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def test_dask_run_with_a_worker_killed_midway_matches_local(tmp_path, data_dir, dask_client):
     func = functools.partial(seeded_mean, data_dir=str(data_dir), sleep=0.5)
     jobs = plan_jobs(SUBJECTS, seed=11)

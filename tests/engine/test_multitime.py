@@ -32,7 +32,9 @@ def test_subset_paths_give_subset_total_correlation(rng):
     subset = [0, 2, 3]
     index = np.array([0, 3, 4])
     expected = information_truth(cov[np.ix_(index, index)], [1, 1, 1]).tc
-    assert -mt.gaussian_path_integral(cov, dims, mt.diagonal_path(4, subset)) == pytest.approx(expected, abs=1e-9)
+    assert -mt.gaussian_path_integral(cov, dims, mt.diagonal_path(4, subset)) == pytest.approx(
+        expected, abs=1e-9
+    )
     mi = -mt.gaussian_path_integral(cov, dims, mt.one_moving_path(4, 2, subset))
     sub = information_truth(cov[np.ix_(index, index)], [1, 1, 1])
     assert mi == pytest.approx(sub.mi_one_rest[1], abs=1e-9)
@@ -44,7 +46,8 @@ def test_closed_form_path_terms_match_truth_and_paths(rng):
     truth = information_truth(cov, dims)
     values = mt.gaussian_path_terms(cov, dims)
     assert values[0] == pytest.approx(truth.tc, abs=1e-10)
-    np.testing.assert_allclose(values[1:], truth.mi_one_rest, atol=1e-10)
+    np.testing.assert_allclose(values[1:4], truth.mi_one_rest, atol=1e-10)
+    np.testing.assert_allclose(values[4:], truth.tc_minus, atol=1e-10)
     paths = [mt.diagonal_path(3, [0, 2])]
     quad = -mt.gaussian_path_integral(cov, dims, paths[0])
     assert mt.gaussian_path_terms(cov, dims, paths)[0] == pytest.approx(quad, abs=1e-9)
@@ -69,16 +72,17 @@ def test_analytic_field_through_the_monte_carlo_estimator(rng):
     for path in mt.term_paths(3):
         div = mt.path_divergence(field, x, dims, path, n_draws=2, generator=generator).numpy()
         values.append((-div.mean(), div.std() / np.sqrt(n)))
-    expected = [truth.tc, *truth.mi_one_rest]
+    expected = [truth.tc, *truth.mi_one_rest, *truth.tc_minus]
     for (value, se), target in zip(values, expected, strict=True):
         assert abs(value - target) < 4 * se + 1e-6
-    terms = mt.assemble_terms(values[0][0], np.array([v for v, _ in values[1:]]))
-    omega_se = np.sqrt(4 * values[0][1] ** 2 + sum(se**2 for _, se in values[1:]))
+    terms = mt.split_path_terms(np.array([v for v, _ in values]))
+    # Omega = 0.5 TC - 0.5 sum I + 0.5 sum TC_-i for k = 3; the draws of different paths are independent
+    omega_se = 0.5 * np.sqrt(sum(se**2 for _, se in values))
     assert abs(terms["o_info"] - truth.o_info) < 4 * omega_se
 
 
 def test_divergence_of_moving_coordinates_only(rng):
-    """On a one-moving path only the moving variable's coordinates enter the divergence (exact vs Hutchinson)."""
+    """On a one-moving path only the moving coordinates enter the divergence (exact vs Hutchinson)."""
     dims = [2, 1, 1]
     cov = _system(rng, dims)
     x = torch.as_tensor(rng.multivariate_normal(np.zeros(4), cov, size=400), dtype=torch.float64)
@@ -89,20 +93,28 @@ def test_divergence_of_moving_coordinates_only(rng):
 
     path = mt.one_moving_path(3, 0)
     exact = mt.path_divergence(field, x, dims, path, n_draws=1, generator=torch.Generator().manual_seed(0))
-    probe = mt.path_divergence(field, x, dims, path, n_draws=1, generator=torch.Generator().manual_seed(0),
-                               exact_max_dim=0, n_probes=64)
+    probe = mt.path_divergence(
+        field,
+        x,
+        dims,
+        path,
+        n_draws=1,
+        generator=torch.Generator().manual_seed(0),
+        exact_max_dim=0,
+        n_probes=64,
+    )
     assert exact.shape == (400,)
     assert (exact - probe).abs().mean() < 0.25 * exact.abs().mean() + 1e-3
 
 
 def test_assemble_terms_identities():
-    terms = mt.assemble_terms(np.array(1.0), np.array([0.7, 0.6, 0.5]))
+    tc, mi = 1.0, np.array([0.7, 0.6, 0.5])
+    terms = mt.assemble_terms(np.array(tc), mi, tc - mi)
     assert terms["s_info"] == pytest.approx(1.8)
     assert terms["dtc"] == pytest.approx(0.8)
     assert terms["o_info"] == pytest.approx(0.2)
-    np.testing.assert_allclose(terms["tc_minus"], [0.3, 0.4, 0.5])
-    omega = (2 - 3) * 1.0 + terms["tc_minus"].sum()
-    assert terms["o_info"] == pytest.approx(omega)
+    shifted = mt.assemble_terms(np.array(tc), mi, tc - mi + 0.1)
+    assert shifted["o_info"] == pytest.approx(0.2 + 0.5 * 0.3)
 
 
 def test_derangement_has_no_fixed_point():

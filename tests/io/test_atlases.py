@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pandas as pd
 import pytest
 
 from fmmi_neuro.io import Atlas, AtlasFetchError, list_atlases, load_atlas, parse_yeo_network
@@ -154,3 +155,32 @@ def test_unknown_name_and_parameter():
         load_atlas("schaefer_2018", n_rois=150)
     with pytest.raises(ValueError, match="takes parameters"):
         load_atlas("power_2011", n_rois=3)
+
+
+def test_difumo_networks_from_labels_table(tmp_path):
+    """The 'difumo' fetch path, offline, on a test-made DiFuMo-shaped folder (three tiny maps): names come
+    from 'Difumo_names', networks from 'Yeo_networks7', centroids from the maps."""
+    root = tmp_path / "difumo_atlases"
+    (root / "64" / "2mm").mkdir(parents=True)
+    (root / "README.md").write_text("test-made")
+    maps = np.zeros((6, 5, 4, 3), np.float32)
+    maps[1, 1, 1, 0] = maps[4, 3, 2, 1] = maps[2, 2, 2, 2] = 1.0
+    nib.save(nib.Nifti1Image(maps, np.diag([2.0, 2.0, 2.0, 1.0])), root / "64" / "2mm" / "maps.nii.gz")
+    pd.DataFrame(
+        {
+            "Component": [1, 2, 3],
+            "Difumo_names": ["m1", "m2", "m3"],
+            "Yeo_networks7": ["DefaultB", "VisCent", "No network found"],
+        }
+    ).to_csv(root / "64" / "labels_64_dictionary.csv", index=False)
+    atlas = load_atlas("difumo", data_dir=tmp_path)
+    assert atlas.kind == "maps" and atlas.region_names == ["m1", "m2", "m3"]
+    assert atlas.networks == ["DefaultB", "VisCent", "No network found"]
+    np.testing.assert_allclose(atlas.coordinates, [[2, 2, 2], [8, 6, 4], [4, 4, 4]])
+
+
+def test_missing_manifests_say_where_to_look(tmp_path, monkeypatch):
+    monkeypatch.setenv("FMMI_NEURO_ATLASES", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no atlas manifests found.*FMMI_NEURO_ATLASES"):
+        list_atlases()
+    assert load_atlas(Atlas.from_coordinates([[0, 0, 0]], ["c"])).n_regions == 1  # no manifest needed

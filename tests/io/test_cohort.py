@@ -208,3 +208,25 @@ def test_unknown_subject(shared_data):
     with pytest.raises(ValueError, match="subject 'nobody'.*not in the cohort"):
         cohort.get("nobody")
     assert isinstance(Path(cohort.source), Path)
+
+
+def test_sessions_discovered_and_selected(fmriprep_dir, aal2_hcp, tmp_path):
+    root, truth = fmriprep_dir
+    layout = tmp_path / "with_sessions"
+    for session, (subject, run) in (("1", ("101309", 1)), ("2", ("102311", 2))):
+        func = layout / "sub-01" / f"ses-{session}" / "func"
+        func.mkdir(parents=True)
+        for f in (root / f"sub-{subject}" / "func").glob(f"sub-{subject}_task-rest_run-{run}_*"):
+            new = f.name.replace(f"sub-{subject}_", f"sub-01_ses-{session}_").replace(f"_run-{run}", "_run-1")
+            shutil.copy(f, func / new)
+    cohort = Cohort.from_fmriprep(
+        layout, aal2_hcp, confounds_strategy=None, standardize=None, cache_dir=False
+    )
+    assert cohort.subjects == ["01"] and sorted(cohort.runs["session"]) == ["1", "2"]
+    both = cohort.get("01")
+    assert both.n_timepoints == 2 * N_VOLUMES and both.session is None
+    second = cohort.get("01", session="2")
+    assert second.session == "2"
+    np.testing.assert_allclose(
+        second.data, truth[("102311", 2)].to_numpy(), rtol=2 * np.finfo(np.float32).eps
+    )

@@ -280,8 +280,8 @@ def test_confounds_given_twice_is_an_error(image_4mm, aal2_hcp):
         parcellate(img, aal2_hcp, confounds=np.zeros((150, 1)), confounds_strategy="simple")
 
 
-def test_result_is_a_dataframe_with_time_index(image_2mm, aal2_hcp):
-    img, signals = image_2mm
+def test_result_is_a_dataframe_with_time_index(image_4mm, aal2_hcp):
+    img, signals = image_4mm
     df = parcellate(img, aal2_hcp, t_r=0.72).to_dataframe()
     assert isinstance(df, pd.DataFrame) and df.index.name == "time_s"
     assert df.columns.tolist() == signals.columns.tolist()
@@ -340,3 +340,9 @@ def test_named_maps_atlas_through_nilearn_layout(tmp_path, image_4mm, aal2_label
     np.testing.assert_allclose(atlas.coordinates, chosen[["x", "y", "z"]].to_numpy())
     ts = parcellate(img, atlas, t_r=0.72)
     np.testing.assert_allclose(ts.data, signals[chosen["name"]].to_numpy(), rtol=1e-5)
+
+
+def test_confounds_strategy_needs_a_file(image_4mm, aal2_hcp):
+    img, _ = image_4mm
+    with pytest.raises(ValueError, match="needs the image as an fMRIPrep file path"):
+        parcellate(img, aal2_hcp, confounds_strategy="simple")

@@ -99,6 +99,40 @@ def cohort_report(hcp, aal2, tmp_path_factory):
     return path, stats
 
 
+@pytest.fixture(scope="module")
+def schaefer_report(shared_data, tmp_path_factory):
+    """A second atlas, given as an ``fmmi_neuro.io`` Atlas: Schaefer-100 (7 Yeo networks), BrainFC rest01."""
+    from scipy.signal import detrend
+
+    from fmmi_neuro.io.atlases import load_atlas
+    from fmmi_neuro.scoring.two_stage import two_stage_score
+    from fmmi_neuro.stats.nulls import surrogate_test
+
+    atlas = load_atlas("schaefer_2018", data_dir=shared_data / "nilearn_data", n_rois=100)
+    raw = pd.read_csv(shared_data / "brainfc_rest01" / "timeseries.tsv", sep="\t").to_numpy(dtype=float)
+    data = detrend(raw, axis=0)
+    rng = np.random.default_rng(4)
+    groups = np.sort(np.array([rng.choice(100, 3, replace=False) for _ in range(80)]), axis=1)
+    groups = np.unique(groups, axis=0)
+    table = surrogate_test(
+        data, groups, n_surrogates=49, unit="bits", seed=0, region_names=atlas.region_names
+    )
+    refined = two_stage_score(data, groups, top_k=10, n_control=10, refine="gaussian_copula", unit="bits")
+    out = tmp_path_factory.mktemp("schaefer")
+    path = report(table, out, atlas=atlas, refined=refined, top=5, maps=("slices",), formats=("png",))
+    return path, atlas
+
+
+def test_report_from_an_atlas_object(schaefer_report):
+    path, atlas = schaefer_report
+    text = path.read_text(encoding="utf-8")
+    keys = {p.stem for p in (path.parent / "figures").glob("*.png")}
+    assert {"network_matrix", "region_mean_slices", "estimator_agreement", "surrogate_test"} <= keys
+    assert "schaefer_2018" in text and atlas.space in text
+    # the atlas' Yeo networks reach the region table
+    assert all(f"<td>{net}</td>" in text for net in set(atlas.networks))
+
+
 def test_single_subject_report_is_self_contained_and_labelled(single_report):
     path, table = single_report
     text = path.read_text(encoding="utf-8")
@@ -157,6 +191,9 @@ def test_report_refuses_an_empty_table(tmp_path):
     empty = pd.DataFrame({"size": [], "o_info": [], "unit": []})
     with pytest.raises(ValueError, match="no rows"):
         report(empty, tmp_path)
+    all_nan = pd.DataFrame({"size": [3, 3], "o_info": [np.nan, np.nan], "unit": ["bits", "bits"]})
+    with pytest.raises(ValueError, match="no finite value"):
+        report(all_nan, tmp_path)
 
 
 def _browser_paths() -> tuple[str, str]:
@@ -180,7 +217,9 @@ def loopback_only(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", connect)
 
 
-def test_reports_open_in_headless_chromium(single_report, cohort_report, loopback_only, tmp_path):
+def test_reports_open_in_headless_chromium(
+    single_report, cohort_report, schaefer_report, loopback_only, tmp_path
+):
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
@@ -202,7 +241,7 @@ def test_reports_open_in_headless_chromium(single_report, cohort_report, loopbac
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
-        for path, _ in (single_report, cohort_report):
+        for path, _ in (single_report, cohort_report, schaefer_report):
             driver.get(path.resolve().as_uri())
             state = driver.execute_script(
                 "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"

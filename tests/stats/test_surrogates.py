@@ -97,3 +97,21 @@ def test_surrogate_bad_input():
         phase_randomized_surrogate(np.full((10, 3), np.nan))
     with pytest.raises(ValueError, match="block_length"):
         moving_block_indices(10, block_length=20)
+
+
+def test_aaft_keeps_values_and_roughly_the_linear_structure(rng):
+    from fmmi_neuro.stats.surrogates import aaft_surrogate
+
+    x = _correlated_pair(rng, 1000)
+    x = np.column_stack([np.exp(x[:, 0]), x[:, 1] ** 3])  # non-Gaussian marginals, monotone dependence
+    s = aaft_surrogate(x, seed=6)
+    np.testing.assert_array_equal(np.sort(s, axis=0), np.sort(x, axis=0))
+    rho = sps.spearmanr(x[:, 0], x[:, 1]).statistic
+    rho_s = [sps.spearmanr(*aaft_surrogate(x, seed=k).T).statistic for k in range(20)]
+    assert abs(np.mean(rho_s) - rho) < 0.1
+    lag1 = [sps.spearmanr(c[:-1], c[1:]).statistic for c in (x[:, 0], s[:, 0])]
+    assert abs(lag1[0] - lag1[1]) < 0.1
+    g = ar1(rng, 1000, 1)[:, 0]
+    y = np.column_stack([g, g**2])
+    corr_sq = [np.corrcoef(t[:, 0] ** 2, t[:, 1])[0, 1] for t in surrogates(y, 20, method="aaft", seed=7)]
+    assert np.mean(corr_sq) < 0.5
