@@ -120,7 +120,7 @@ def make_synthetic_cohort(
     folder.mkdir(parents=True, exist_ok=True)
     rois = pd.read_csv(sample_dir() / "rois.tsv", sep="\t")
     pick = np.linspace(0, len(rois) - 1, n_regions).round().astype(int)
-    names = [f"SYNTH_{n}" for n in rois["name"].iloc[pick]]
+    names = [f"SYNTH_{n.removeprefix('7Networks_')}" for n in rois["name"].iloc[pick]]
     rows = []
     for i in range(n_subjects):
         subject = f"synth{i + 1:02d}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -20,9 +21,20 @@ from fmmi_neuro._validation import check_positive_int
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the parent dies (e.g. ``kill -9`` of a run)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _init_worker(threads: int) -> None:
     for var in _THREAD_VARS:
         os.environ[var] = str(threads)
+    _die_with_parent()
 
 
 class SerialExecutor:
@@ -45,9 +57,10 @@ class LocalExecutor:
     """Run jobs in ``n_jobs`` local worker processes (``concurrent.futures.ProcessPoolExecutor``).
 
     Workers are started with ``spawn`` (safe with torch) and with ``threads_per_job`` BLAS/OpenMP
-    threads each. If a worker process dies (killed, out of memory), the pool is rebuilt and the jobs
-    that had not finished are resubmitted, at most ``max_restarts`` times; after that they are yielded
-    with the ``BrokenProcessPool`` error.
+    threads each; on Linux they die with the parent process, so a killed run leaves no workers behind.
+    If a worker process dies (killed, out of memory), the pool is rebuilt and the jobs that had not
+    finished are resubmitted, at most ``max_restarts`` times; after that they are yielded with the
+    ``BrokenProcessPool`` error.
 
     Parameters
     ----------

@@ -20,11 +20,12 @@ from .style import add_caption, caption, color_limits, value_kind, value_label
 _ORTHO_AXES = {"x": (1, 2), "y": (0, 2), "z": (0, 1), "l": (1, 2), "r": (1, 2)}
 
 
-def _coordinates(coordinates, n_regions: int, name: str = "coordinates") -> np.ndarray:
+def _coordinates(coordinates, n_regions: int | None = None, name: str = "coordinates") -> np.ndarray:
+    """MNI coordinates as a finite (n_regions, 3) float array; the row count is checked against n_regions."""
     coords = np.asarray(coordinates, dtype=np.float64)
     if coords.ndim != 2 or coords.shape[1] != 3:
         raise ValueError(f"'{name}' must have shape (n_regions, 3) in MNI mm; got {coords.shape}.")
-    if coords.shape[0] != n_regions:
+    if n_regions is not None and coords.shape[0] != n_regions:
         raise ValueError(f"'{name}' has {coords.shape[0]} rows but there are {n_regions} region values.")
     if not np.isfinite(coords).all():
         raise ValueError(
@@ -431,8 +432,7 @@ def plot_hyperedges(
     from matplotlib.patches import Polygon
     from nilearn import plotting
 
-    coords = np.asarray(coordinates, dtype=np.float64)
-    coords = _coordinates(coords, coords.shape[0] if coords.ndim == 2 else -1)
+    coords = _coordinates(coordinates)
     group_list, vals = _check_groups(groups, values, coords.shape[0])
     spec = value_kind(kind)
     lo, hi = color_limits(vals, kind, vmin, vmax)
@@ -532,8 +532,7 @@ def view_hyperedges(
     """
     from nilearn import plotting
 
-    coords = np.asarray(coordinates, dtype=np.float64)
-    coords = _coordinates(coords, coords.shape[0] if coords.ndim == 2 else -1)
+    coords = _coordinates(coordinates)
     group_list, vals = _check_groups(groups, values, coords.shape[0])
     used = sorted({r for g in group_list for r in g})
     index = {r: i for i, r in enumerate(used)}

@@ -141,7 +141,7 @@ def _provenance(run: Run, data_description: str | None, extra: Mapping[str, Any]
         "created (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
         "data": data_description or attrs.get("data", "not given"),
         "subjects": run.n_subjects if run.cohort else attrs.get("subject", "one data set"),
-        "atlas": run.atlas_name or "not given",
+        "atlas": run.atlas_name,
         "atlas space / citation": space_citation or "not given",
         "regions": run.n_regions,
         "groups scored": len(run.table),
@@ -231,7 +231,7 @@ def _page(
         f"<p class='sign'>O-information Ω = TC − DTC (in {unit}). "
         "<span class='red'>Ω &gt; 0: redundancy-dominated (red)</span>; "
         "<span class='blue'>Ω &lt; 0: synergy-dominated (blue)</span> (Rosas et al. 2019). "
-        f"Atlas: {html.escape(str(run.atlas_name or 'not given'))}.</p>",
+        f"Atlas: {html.escape(run.atlas_name)}.</p>",
         "<h2>Provenance</h2>",
         _kv_table(provenance),
         "<h3>Package versions (at scoring time where the table records them)</h3>",

@@ -44,7 +44,7 @@ class Run:
     scores: pd.DataFrame
     table: pd.DataFrame
     unit: str
-    atlas_name: str | None
+    atlas_name: str
     atlas_fields: dict[str, Any]
     coordinates: np.ndarray | None
     region_names: list[str] | None
@@ -85,6 +85,24 @@ def extremes(table: pd.DataFrame, top: int) -> pd.DataFrame:
     return pd.concat([syn, red])
 
 
+def _source_atlas(attrs: dict[str, Any]) -> str | None:
+    """The atlas named in ``attrs["source"]`` (score_groups records its input's metadata there), if any."""
+    source = attrs.get("source")
+    return source.get("atlas") if isinstance(source, dict) else None
+
+
+def _names_from_groups(table: pd.DataFrame, n_regions: int | None) -> list[str] | None:
+    """Region names recovered from the ``regions`` / ``region_names`` columns of a score table (every
+    region index must appear in some group, else None)."""
+    if not {"regions", "region_names"} <= set(table.columns):
+        return None
+    found: dict[int, str] = {}
+    for regions, names in zip(table["regions"], table["region_names"], strict=True):
+        found.update(zip((int(r) for r in regions), map(str, names), strict=True))
+    n = n_regions if n_regions is not None else max(found) + 1
+    return [found[i] for i in range(n)] if set(range(n)) <= set(found) else None
+
+
 def resolve_run(
     scores: pd.DataFrame,
     unit: str,
@@ -104,6 +122,8 @@ def resolve_run(
     names = names if names is not None else scores.attrs.get("region_names")
     names = list(names) if names is not None and len(names) else None
     coordinates = coordinates if coordinates is not None else fields.get("coordinates")
+    if names is None:
+        names = _names_from_groups(scores, len(coordinates) if coordinates is not None else None)
     networks = networks if networks is not None else fields.get("networks") or scores.attrs.get("networks")
     cohort = "subject" in scores.columns
     table = average_over_subjects(scores) if cohort else scores.reset_index(drop=True)
@@ -124,7 +144,10 @@ def resolve_run(
         scores=scores,
         table=table,
         unit=unit,
-        atlas_name=fields.get("name") or scores.attrs.get("atlas"),
+        atlas_name=fields.get("name")
+        or scores.attrs.get("atlas")
+        or _source_atlas(scores.attrs)
+        or "not named",
         atlas_fields=fields,
         coordinates=coordinates,
         region_names=names,

@@ -57,7 +57,7 @@ KINDS: dict[str, ValueKind] = {
         "S-information (TC + DTC)", "viridis", False, "S = TC + DTC; " + OMEGA_SIGN_NOTE, True
     ),
     "synergy_minus_redundancy": ValueKind(
-        "synergy − redundancy",
+        "synergy rank − redundancy rank",
         "RdBu",
         True,
         "> 0 more synergistic (blue), < 0 more redundant (red); " + OMEGA_SIGN_NOTE,

@@ -72,6 +72,8 @@ def _subjects(cohort: Any) -> tuple[list[tuple[str, Any]], dict[str, str], pd.Da
     if hasattr(cohort, "subjects") and hasattr(cohort, "get"):
         errors.update({str(k): str(v) for k, v in (getattr(cohort, "errors", None) or {}).items()})
         items = [(str(s), (lambda s=s: cohort.get(s))) for s in cohort.subjects if str(s) not in errors]
+    elif isinstance(cohort, np.ndarray) and cohort.ndim == 3:
+        items = [(f"{i:02d}", (lambda v=v: v)) for i, v in enumerate(cohort)]
     elif isinstance(cohort, Mapping):
         items = [(str(s), (lambda v=v: v)) for s, v in cohort.items()]
     elif isinstance(cohort, Sequence) and not isinstance(cohort, (str, bytes, np.ndarray)):
@@ -81,7 +83,8 @@ def _subjects(cohort: Any) -> tuple[list[tuple[str, Any]], dict[str, str], pd.Da
             items.append((str(subject) if subject is not None else f"{i:02d}", (lambda v=ts: v)))
     else:
         raise TypeError(
-            "'cohort' must be a Cohort, a list of RegionTimeSeries or a dict subject -> array; "
+            "'cohort' must be a Cohort, a list of RegionTimeSeries or arrays, a dict subject -> array "
+            "or an array (n_subjects, n_samples, n_regions); "
             f"got {type(cohort).__name__}."
         )
     labels = [s for s, _ in items]
@@ -131,7 +134,10 @@ def score_cohort(
 
     Parameters
     ----------
-    cohort : Cohort, list of RegionTimeSeries, or dict subject -> ndarray (n_samples, n_regions)
+    cohort : Cohort, list of RegionTimeSeries or arrays, dict subject -> ndarray, or ndarray
+        A ``Cohort`` (phenotype taken from it), RegionTimeSeries (subject labels from them), arrays of
+        shape (n_samples, n_regions) (labelled "00", "01", ...) or one array (n_subjects, n_samples,
+        n_regions).
         Every subject must have the same regions (same count, and same names where given).
     groups : list of sequences of int or str, int ndarray (n_groups, size), or iterable of chunks, optional
         Groups to score (indices or region names; sizes may differ), or the chunks of a design such as

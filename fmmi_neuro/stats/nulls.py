@@ -5,6 +5,7 @@ Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 syn
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -123,6 +124,14 @@ def surrogate_test(
     check_in(value, TERMS, "value")
     check_in(alternative, ALTERNATIVES, "alternative")
     n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
+    if estimator == "gaussian_copula" and method in ("phase", "aaft"):
+        warnings.warn(
+            f"method={method!r} keeps the (copula) covariance, which is all the Gaussian-copula estimator "
+            "sees: its p-values say little (near 1 for 'aaft'). Use method='time_shift' with the copula, "
+            "or estimator='fmmi' to test dependence beyond linear.",
+            UserWarning,
+            stacklevel=2,
+        )
     array, names = _as_data(data, region_names)
     groups = np.asarray(groups, dtype=np.int64)
     used, local = _used_regions(groups, array.shape[1])

@@ -90,7 +90,8 @@ def test_rerun_with_other_settings_is_refused(tmp_path, data_dir):
         run_jobs(plan_jobs(SUBJECTS[:2]), func, tmp_path / "run", settings={"seed": 1}, progress=False)
 
 
-def test_resume_after_kill_9_loses_and_redoes_nothing(tmp_path, data_dir):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_resume_after_kill_9_loses_and_redoes_nothing(tmp_path, data_dir, n_jobs):
     run_dir = tmp_path / "run"
     script = textwrap.dedent(
         f"""
@@ -99,7 +100,7 @@ def test_resume_after_kill_9_loses_and_redoes_nothing(tmp_path, data_dir):
         from _toy_jobs import seeded_mean
         from fmmi_neuro.batch import plan_jobs, run_jobs
         func = functools.partial(seeded_mean, data_dir={str(data_dir)!r}, sleep=0.4)
-        run_jobs(plan_jobs({SUBJECTS!r}, seed=3), func, {str(run_dir)!r}, progress=False)
+        run_jobs(plan_jobs({SUBJECTS!r}, seed=3), func, {str(run_dir)!r}, n_jobs={n_jobs}, progress=False)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script])
@@ -109,8 +110,11 @@ def test_resume_after_kill_9_loses_and_redoes_nothing(tmp_path, data_dir):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    time.sleep(0.3)
     before = folder.finished()
     assert 2 <= len(before) < len(SUBJECTS), "the run should have been killed midway"
+    time.sleep(1.5)  # jobs take 0.4 s: orphaned workers would have finished more by now
+    assert folder.finished() == before, "worker processes outlived the killed run"
     kept = {j: pd.read_parquet(folder.result_path(j)) for j in before}
 
     func = functools.partial(seeded_mean, data_dir=str(data_dir))
@@ -145,7 +149,7 @@ def test_local_worker_death_is_rescheduled(tmp_path, data_dir):
 
 
 def test_dask_run_with_a_worker_killed_midway_matches_local(tmp_path, data_dir, dask_client):
-    func = functools.partial(seeded_mean, data_dir=str(data_dir), sleep=0.5)
+    func = functools.partial(seeded_mean, data_dir=str(data_dir), sleep=1.0)
     jobs = plan_jobs(SUBJECTS, seed=11)
     folder = RunFolder(tmp_path / "dask")
     killed: list[int] = []
@@ -154,8 +158,9 @@ def test_dask_run_with_a_worker_killed_midway_matches_local(tmp_path, data_dir, 
         deadline = time.time() + 60
         while len(folder.finished()) < 1 and time.time() < deadline:
             time.sleep(0.05)
-        pids = dask_client.run(os.getpid)
-        pid = sorted(pids.values())[0]
+        busy = [w for w, keys in dask_client.processing().items() if keys]
+        pids = dask_client.run(os.getpid, workers=busy[:1])  # a worker that is running a job now
+        pid = next(iter(pids.values()))
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
 

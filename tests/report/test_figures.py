@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmmi_neuro.report import figures
+from fmmi_neuro.report import brain, figures
 from fmmi_neuro.report.summaries import agreement_values, region_mean, size_summary
 
 
@@ -120,6 +120,11 @@ def test_region_mean_is_the_mean_over_member_groups():
         lambda t: figures.plot_null_vs_observed(t["o_info"], 0.1, unit="bits"),
         lambda t: figures.plot_region_ranking(t["o_info"], [str(i) for i in range(len(t))]),
         lambda t: figures.plot_contrast(t.assign(effect=t["o_info"], label="g")),
+        lambda t: figures.plot_network_matrix(pd.DataFrame(np.full((2, 2), np.nan)).iloc[: len(t) // 2]),
+        lambda t: figures.plot_surrogate_test(
+            t.assign(null_mean=0.0, null_sd=1.0, q_value=0.5, label="g"), unit="bits"
+        ),
+        lambda t: brain.plot_hyperedges([(0, 1, 2)] * len(t), t["o_info"], np.zeros((3, 3)), unit="bits"),
     ],
 )
 @pytest.mark.parametrize("rows", [0, 4])

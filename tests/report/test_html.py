@@ -253,3 +253,16 @@ def test_reports_open_in_headless_chromium(
             assert driver.title.startswith("fmmi_neuro report")
     finally:
         driver.quit()
+
+
+def test_report_from_a_bare_score_table(subject_scores, tmp_path):
+    """No atlas at all: distributions and rankings only, names from the table; an undrawable figure
+    becomes a note (and a warning), not a crash."""
+    with pytest.warns(UserWarning, match="'estimator_agreement' skipped"):
+        path = report(subject_scores, tmp_path, refined=subject_scores.head(2), formats=("png",))
+    keys = {p.stem for p in (tmp_path / "figures").glob("*.png")}
+    assert keys == {"landscape", "synergy_fraction", "region_rank"}
+    text = path.read_text(encoding="utf-8")
+    assert "Figure not drawn — Agreement: gaussian_copula vs gaussian_copula: only 2 group(s)" in text
+    assert " · ".join(subject_scores.nsmallest(1, "o_info")["region_names"].iloc[0]) in text
+    assert "atlas: not named" in text.lower()

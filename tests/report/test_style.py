@@ -26,7 +26,7 @@ def test_information_kinds_need_a_valid_unit():
         style.value_label("o_info")
     with pytest.raises(ValueError, match="'unit' must be one of"):
         style.value_label("tc", "bans")
-    assert style.value_label("synergy_minus_redundancy") == "synergy − redundancy"
+    assert style.value_label("synergy_minus_redundancy") == "synergy rank − redundancy rank"
     with pytest.raises(ValueError, match="'kind' must be one of"):
         style.value_kind("omega")
 

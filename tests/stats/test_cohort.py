@@ -149,3 +149,10 @@ def test_design_chunks_as_groups_and_bad_groups_raise(make_cohort):
     assert sorted(table["group_id"].unique()) == ["0-1-2", "3-4-5", "6-7-8"]
     with pytest.raises(ValueError, match="out of range"):
         score_cohort(cohort, groups=[[0, 1, 99]], null=None)
+
+
+def test_array_cohort_equals_dict_cohort(make_cohort):
+    cohort = make_cohort(n_subjects=3, n_planted=2, n_samples=120, n_regions=6)
+    stacked = score_cohort(np.stack(list(cohort.values())), size=3, n_surrogates=9, seed=3)
+    as_dict = score_cohort(cohort, size=3, n_surrogates=9, seed=3)
+    pd.testing.assert_frame_equal(stacked, as_dict)
