@@ -62,7 +62,13 @@ _PUBLIC: dict[str, str] = {
 }
 
 
+# subpackages and modules reachable as attributes, e.g. ``fmmi_neuro.simulate.redundant(...)``
+_SUBMODULES = {"simulate", "engine", "io", "scoring", "stats", "report", "batch"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"fmmi_neuro.{name}")
     if name in _PUBLIC:
         value = getattr(import_module(_PUBLIC[name]), name)
         globals()[name] = value
@@ -71,7 +77,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+    return sorted([*globals(), *_PUBLIC, *_SUBMODULES])
 
 
 __all__ = sorted(_PUBLIC)

@@ -87,6 +87,8 @@ def plot_region_markers(
     threshold: float | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
+    region_names: Sequence[str] | None = None,
+    n_named: int = 3,
     display_mode: str = "ortho",
     ax=None,
     title: str | None = None,
@@ -113,6 +115,10 @@ def plot_region_markers(
         Draw only regions with ``|value| >= threshold`` (signed kinds) or ``value >= threshold``.
     vmin, vmax : float, optional
         Colour-bar limits (default: symmetric around 0 for signed kinds, data range otherwise).
+    region_names : sequence of str, shape (n_regions,), optional
+        With names, the caption names the ``n_named`` regions of largest ``|value|`` and their values.
+    n_named : int
+        How many extreme regions the caption names.
     display_mode : str
         nilearn glass-brain display mode (``"ortho"``, ``"lzry"``, ...).
     ax : matplotlib Axes, optional
@@ -152,9 +158,23 @@ def plot_region_markers(
         node_kwargs={"edgecolors": "k", "linewidths": 0.4},
     )
     _colorbar(fig, cbar_rect, spec.cmap, lo, hi, value_label(kind, unit))
-    add_caption(fig, caption(kind, unit, atlas, _threshold_note(threshold, kind)))
+    notes = [_threshold_note(threshold, kind), _named_extremes(vals, keep, region_names, n_named)]
+    add_caption(fig, caption(kind, unit, atlas, "; ".join(n for n in notes if n) or None))
     save_figure(fig, output_file)
     return fig
+
+
+def _named_extremes(values: np.ndarray, keep: np.ndarray, names: Sequence[str] | None, n: int) -> str | None:
+    """ "largest |value|: A (v), B (v), ..." for the ``n`` shown regions of largest magnitude."""
+    if names is None or n < 1:
+        return None
+    if len(names) != values.size:
+        raise ValueError(
+            f"'region_names' has {len(names)} entries but there are {values.size} region values."
+        )
+    shown = np.flatnonzero(keep)
+    top = shown[np.argsort(-np.abs(values[shown]))[:n]]
+    return "largest |value|: " + ", ".join(f"{names[i]} ({values[i]:.3g})" for i in top)
 
 
 def region_values_image(values, labels_img, label_values: Sequence[int] | None = None):

@@ -193,7 +193,9 @@ def _map_panels(run: Run, maps: set[str]) -> list[Panel]:
                 "region_mean_markers",
                 "Mean Ω per region (glass brain)",
                 "Mean Ω of the groups each region belongs to; marker size grows with |Ω|.",
-                lambda: brain.plot_region_markers(mean_omega, run.coordinates, **common),
+                lambda: brain.plot_region_markers(
+                    mean_omega, run.coordinates, region_names=run.region_names, **common
+                ),
             )
         )
     if run.labels_img is not None and "slices" in maps:
@@ -256,6 +258,7 @@ def _region_panels(run: Run, region_table: pd.DataFrame | None, maps: set[str]) 
                     kind="synergy_minus_redundancy",
                     atlas=atlas,
                     title="synergy − redundancy rank",
+                    region_names=names,
                 ),
             )
         )

@@ -20,8 +20,7 @@ from scipy import signal
 from .._validation import check_in, check_positive_int
 from ..scoring.groups import check_groups, iter_all_groups
 from ..scoring.two_stage import SIGN_CONVENTION, _as_data, group_frame, group_terms
-from .nulls import surrogate_test
-from .surrogates import SURROGATE_METHODS
+from .nulls import NULL_METHODS, surrogate_test
 
 SUBJECT_COLUMNS = (
     "subject",
@@ -176,7 +175,7 @@ def score_cohort(
         Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
     if null is not None:
-        check_in(null, SURROGATE_METHODS, "null")
+        check_in(null, NULL_METHODS, "null")
     items, errors, cohort_phenotype = _subjects(cohort)
     phenotype = cohort_phenotype if phenotype is None else phenotype
     parts = []

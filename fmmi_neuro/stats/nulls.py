@@ -16,9 +16,10 @@ from scipy import signal
 from .._validation import check_in, check_positive_int
 from ..scoring.two_stage import TERMS, GroupKernel, _as_data, group_frame, group_terms, unit_factor
 from .multitest import fdr_bh
-from .surrogates import _generator, moving_block_indices, surrogates
+from .surrogates import SURROGATE_METHODS, _generator, moving_block_indices, surrogates
 
 ALTERNATIVES = ("two-sided", "greater", "less")
+NULL_METHODS = (*SURROGATE_METHODS, "member_shift")
 
 
 def empirical_p_values(
@@ -123,6 +124,7 @@ def surrogate_test(
     """
     check_in(value, TERMS, "value")
     check_in(alternative, ALTERNATIVES, "alternative")
+    check_in(method, NULL_METHODS, "method")
     n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
     if estimator == "gaussian_copula" and method in ("phase", "aaft"):
         warnings.warn(
@@ -143,29 +145,47 @@ def surrogate_test(
         array = signal.detrend(array, axis=0, type="linear")
     observed_terms = group_terms(array, local, estimator=estimator, **kwargs)
     observed = observed_terms[value]
-    stats = _NullAccumulator(observed)
-    if estimator == "gaussian_copula" and method == "time_shift":
-        null_values = _copula_time_shift_nulls(array, local, n_surrogates, seed, min_shift, value, **kwargs)
-    else:
-        null_values = (
-            group_terms(surrogate, local, estimator=estimator, **kwargs)[value]
-            for surrogate in surrogates(array, n_surrogates, method=method, seed=seed, min_shift=min_shift)
+    if method == "member_shift":
+        if estimator != "gaussian_copula":
+            raise ValueError("method='member_shift' is implemented for estimator='gaussian_copula' only.")
+        members = [_NullAccumulator(observed) for _ in range(groups.shape[1])]
+        for nulls in _copula_member_shift_nulls(array, local, n_surrogates, seed, min_shift, value, **kwargs):
+            for accumulator, null in zip(members, nulls, strict=True):
+                accumulator.add(null)
+        member_p = np.stack([a.p_values(alternative) for a in members])
+        pick, columns = np.argmax(member_p, axis=0), np.arange(observed.size)
+        p = member_p[pick, columns]
+        mean, sd, quantile = (
+            np.stack([getattr(a, key) for a in members])[pick, columns] for key in ("mean", "sd", "quantile")
         )
-    for null in null_values:
-        stats.add(null)
+    else:
+        stats = _NullAccumulator(observed)
+        if estimator == "gaussian_copula" and method == "time_shift":
+            null_values = _copula_time_shift_nulls(
+                array, local, n_surrogates, seed, min_shift, value, **kwargs
+            )
+        else:
+            null_values = (
+                group_terms(surrogate, local, estimator=estimator, **kwargs)[value]
+                for surrogate in surrogates(
+                    array, n_surrogates, method=method, seed=seed, min_shift=min_shift
+                )
+            )
+        for null in null_values:
+            stats.add(null)
+        p, mean, sd, quantile = stats.p_values(alternative), stats.mean, stats.sd, stats.quantile
     label = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "custom")
     table = group_frame(groups, observed_terms, region_names=names, unit=unit, estimator=label)
     factor = unit_factor(unit)
-    p = stats.p_values(alternative)
     reject, q = fdr_bh(p, alpha=alpha)
     table["null_method"] = method
     table["n_surrogates"] = n_surrogates
     table["value"] = value
-    table["null_mean"] = stats.mean * factor
-    table["null_sd"] = stats.sd * factor
+    table["null_mean"] = mean * factor
+    table["null_sd"] = sd * factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["z"] = (observed - stats.mean) / stats.sd
-    table["null_quantile"] = stats.quantile
+        table["z"] = (observed - mean) / sd
+    table["null_quantile"] = quantile
     table["p_value"] = p
     table["q_value"] = q
     table["significant"] = reject
@@ -222,6 +242,85 @@ def _copula_time_shift_nulls(
         else:
             cov = surrogate.T @ surrogate / (n - 1)
         yield gc_group_terms_from_cov(cov, groups, n, bias_correct=bias_correct)[value]
+
+
+def _copula_member_shift_nulls(
+    data: np.ndarray,
+    groups: np.ndarray,
+    n_surrogates: int,
+    seed: int,
+    min_shift: int | None,
+    value: str,
+    *,
+    bias_correct: bool = True,
+) -> Iterator[np.ndarray]:
+    """Copula ``value`` of every group with one member circularly shifted, for each member in turn.
+
+    Only the shifted member's covariances with the other members change: they are read from circular
+    cross-covariances at every lag, computed once by FFT for the (member, other) pairs the groups use.
+
+    Yields
+    ------
+    ndarray, shape (size, n_groups)
+        Row m: the value with member m of every group shifted by its own random lag.
+    """
+    from ..engine.gaussian_copula import entropy_bias
+    from ..engine.transforms import rank_to_normal
+
+    z = rank_to_normal(data)
+    z = z - z.mean(axis=0)
+    n, size = z.shape[0], groups.shape[1]
+    min_shift = max(1, n // 10) if min_shift is None else check_positive_int(min_shift, "min_shift")
+    if 2 * min_shift > n:
+        raise ValueError(f"'min_shift' ({min_shift}) must be at most half the series length ({n}).")
+    others = np.array([[j for j in range(size) if j != m] for m in range(size)])  # (size, size - 1)
+    directed = np.stack([np.repeat(groups[:, :, None], size - 1, 2), groups[:, others]], axis=-1)
+    pairs, index = np.unique(directed.reshape(-1, 2), axis=0, return_inverse=True)
+    if pairs.shape[0] * n > 50_000_000:
+        raise ValueError(
+            f"method='member_shift' would store {pairs.shape[0]} x {n} lagged covariances; "
+            "score fewer groups at a time."
+        )
+    spectrum = np.fft.rfft(z, axis=0)
+    lagged = np.fft.irfft(spectrum[:, pairs[:, 0]].conj() * spectrum[:, pairs[:, 1]], n=n, axis=0) / (n - 1)
+    index = index.reshape(groups.shape[0], size, size - 1)
+    cov = z.T @ z / (n - 1)
+    observed = cov[groups[:, :, None], groups[:, None, :]]
+    rng = _generator(seed)
+    rows = np.arange(groups.shape[0])
+    for _ in range(n_surrogates):
+        shifts = rng.integers(min_shift, n - min_shift + 1, size=(groups.shape[0], size))
+        out = np.empty((size, groups.shape[0]))
+        for m in range(size):
+            sub = observed.copy()
+            values = lagged[shifts[:, m][:, None], index[:, m, :]]  # (n_groups, size - 1)
+            sub[rows[:, None], m, others[m][None, :]] = values
+            sub[rows[:, None], others[m][None, :], m] = values
+            out[m] = _terms_from_subcov(sub, n, bias_correct, entropy_bias)[value]
+        yield out
+
+
+def _terms_from_subcov(
+    sub: np.ndarray, n: int, bias_correct: bool, entropy_bias: Any
+) -> dict[str, np.ndarray]:
+    """Gaussian TC, DTC, Omega and S (nats) of covariance blocks ``sub`` (n_groups, size, size)."""
+    size = sub.shape[1]
+    log_2pi_e = np.log(2.0 * np.pi * np.e)
+
+    def entropy(logdet: np.ndarray, dim: int) -> np.ndarray:
+        h = 0.5 * (dim * log_2pi_e + logdet)
+        return h - entropy_bias(n, dim) if bias_correct else h
+
+    sign, full = np.linalg.slogdet(sub)
+    full = np.where(sign > 0, full, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        minus = full[:, None] + np.log(np.diagonal(np.linalg.inv(sub), axis1=1, axis2=2))
+        marginal = entropy(np.log(np.diagonal(sub, axis1=1, axis2=2)), 1)
+    joint, rest = entropy(full, size), entropy(minus, size - 1)
+    total = marginal.sum(axis=1)
+    tc = total - joint
+    o_info = (2 - size) * tc + ((total[:, None] - marginal) - rest).sum(axis=1)
+    return {"o_info": o_info, "tc": tc, "dtc": tc - o_info, "s_info": 2 * tc - o_info}
 
 
 class _NullAccumulator:

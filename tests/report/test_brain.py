@@ -29,7 +29,12 @@ def _projections(point):
 
 def test_markers_planted_region_is_largest_and_reddest(planted, aal2, tmp_path):
     fig = brain.plot_region_markers(
-        planted, aal2.coordinates, unit="bits", atlas="AAL2", output_file=tmp_path / "m.png"
+        planted,
+        aal2.coordinates,
+        unit="bits",
+        atlas="AAL2",
+        region_names=aal2.region_names,
+        output_file=tmp_path / "m.png",
     )
     fig.canvas.draw()
     extreme = np.array(mpl.colormaps[value_kind("o_info").cmap](1.0)[:3])
@@ -45,6 +50,7 @@ def test_markers_planted_region_is_largest_and_reddest(planted, aal2, tmp_path):
     assert views == 3
     texts = " ".join(t.get_text() for t in fig.texts)
     assert "atlas: AAL2" in texts and "Ω > 0 redundancy" in texts
+    assert f"largest |value|: {aal2.region_names[PLANTED]} (2)" in " ".join(texts.split())
     assert mpimg.imread(tmp_path / "m.png")[..., :3].std() > 0.05
 
 
