@@ -57,8 +57,16 @@ def synthetic(quick: bool) -> None:
         start = time.perf_counter()
         table = score_cohort(cohort, size=3, null="time_shift", n_surrogates=99, seed=1)
         seconds = time.perf_counter() - start
-        for test, against in (("one_sample", 0.0), ("one_sample", "surrogate"), ("stouffer", 0.0)):
-            g = group_statistics(table, test=test, against=against).set_index("group_id")
+        member = score_cohort(cohort, size=3, null="member_shift", n_surrogates=99, seed=1)
+        runs = [
+            (table, "one_sample", 0.0),
+            (table, "one_sample", "surrogate"),
+            (table, "stouffer", 0.0),
+            (member, "stouffer", "member_shift"),
+        ]
+        for scored, test, against in runs:
+            g = group_statistics(scored, test=test, against=0.0 if against == "member_shift" else against)
+            g = g.set_index("group_id")
             planted = g.index.isin(["0-1-2", "3-4-5"])
             pure = g["regions"].map(lambda r: min(r) >= 6).to_numpy()
             mixed = ~planted & ~pure

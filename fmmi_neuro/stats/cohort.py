@@ -145,8 +145,10 @@ def score_cohort(
         Group size when ``groups`` is None.
     estimator : {"gaussian_copula", "fmmi"}
         ``gaussian_copula`` is fast; ``fmmi`` trains a network per subject (and per surrogate).
-    null : {"time_shift", "phase", "aaft"} or None
-        Per-subject surrogate null (see :mod:`fmmi_neuro.stats.surrogates`); None skips it.
+    null : {"time_shift", "member_shift", "phase", "aaft"} or None
+        Per-subject surrogate null (see :func:`~fmmi_neuro.stats.nulls.surrogate_test`); None skips
+        it. ``time_shift`` (default) tests against independent regions; ``member_shift`` against "one
+        member independent of the others" (Omega-specific, conservative; copula only).
     n_surrogates : int
     alternative : {"two-sided", "greater", "less"}
         For the per-subject p-values of Omega.
@@ -176,6 +178,8 @@ def score_cohort(
     """
     if null is not None:
         check_in(null, NULL_METHODS, "null")
+        if null == "member_shift" and estimator != "gaussian_copula":
+            raise ValueError("null='member_shift' is implemented for estimator='gaussian_copula' only.")
     items, errors, cohort_phenotype = _subjects(cohort)
     phenotype = cohort_phenotype if phenotype is None else phenotype
     parts = []

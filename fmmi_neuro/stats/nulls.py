@@ -1,5 +1,9 @@
 """Per-group surrogate tests and moving-block bootstrap confidence intervals for one data set.
 
+Nulls: ``time_shift`` (all regions shifted independently: independence), ``member_shift`` (one group
+member shifted at a time: that member independent of the others; intersection-union over members),
+``phase`` / ``aaft`` (linear Gaussian process; see :mod:`fmmi_neuro.stats.surrogates`).
+
 Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated.
 """
 
@@ -87,8 +91,12 @@ def surrogate_test(
     ----------
     data : ndarray (n_samples, n_regions) or RegionTimeSeries
     groups : int ndarray, shape (n_groups, size)
-    method : {"time_shift", "phase", "aaft"}
-        ``time_shift`` tests against independent regions with the same autocorrelation; ``phase`` tests
+    method : {"time_shift", "member_shift", "phase", "aaft"}
+        ``time_shift`` tests against independent regions with the same autocorrelation (every region
+        shifted). ``member_shift`` (copula only) shifts one member of a group at a time, keeping the
+        others aligned, and reports the largest of the per-member p-values: its null is "some member is
+        independent of the rest" (then Omega = 0 for a triplet), so a group whose only dependence is a
+        pair is not flagged; conservative, and the Omega-specific choice. ``phase`` tests
         what is beyond a linear Gaussian process with the same (cross-)spectra, ``aaft`` the same with
         each region's values kept (use it for non-Gaussian marginals). With the copula estimator only
         ``time_shift`` is informative (see :mod:`fmmi_neuro.stats.surrogates`).

@@ -10,7 +10,7 @@ import pytest
 from fmmi_neuro.engine.closed_form import information_truth
 from fmmi_neuro.engine.information import InfoResult, information
 
-FAST = {"max_steps": 300, "min_steps": 100, "n_draws": 2}
+FAST = {"max_steps": 200, "min_steps": 100, "n_draws": 2, "width": 32}
 """A small training budget that keeps each fit to a few seconds on a 2-core CPU."""
 
 REDUNDANT = np.full((3, 3), 0.6) + 0.4 * np.eye(3)
@@ -25,7 +25,7 @@ def _sample(rng, cov, n, nu=None):
 @pytest.mark.parametrize("cov", [REDUNDANT, SYNERGISTIC], ids=["redundant", "synergistic"])
 def test_trained_estimate_has_the_right_sign_and_value(rng, cov):
     truth = information_truth(cov, [1, 1, 1])
-    x = _sample(rng, cov, 2000)
+    x = _sample(rng, cov, 1500)
     result = information(x, seed=0, device="cpu", **FAST)
     assert np.sign(result.o_info) == np.sign(truth.o_info)
     for key in ("o_info", "tc", "dtc", "s_info"):
@@ -46,20 +46,20 @@ def test_multivariate_variables_and_bits(rng):
     nats = information(variables, seed=1, device="cpu", **FAST)
     assert nats.dims == (2, 1, 2)
     assert abs(nats.o_info - truth.o_info) < 4 * nats.o_info_se
-    bits = information(variables, seed=1, device="cpu", unit="bits", **FAST)
+    bits = nats.to("bits")
     assert bits.unit == "bits"
     assert bits.o_info == pytest.approx(nats.o_info / math.log(2))
     assert bits.to("nats").tc == pytest.approx(nats.tc)
 
 
 def test_invariant_under_per_variable_invertible_maps(rng):
-    x = _sample(rng, REDUNDANT, 1500, nu=4)
+    x = _sample(rng, REDUNDANT, 800, nu=4)
     base = information(x, seed=2, device="cpu", **FAST)
     mapped = np.column_stack([np.exp(x[:, 0]), x[:, 1] ** 3, np.arcsinh(5 * x[:, 2])])
     same = information(mapped, seed=2, device="cpu", **FAST)
     assert same.o_info == pytest.approx(base.o_info, abs=1e-9)
     mixing = np.array([[1.0, 0.5], [-0.3, 2.0]])
-    pair = _sample(rng, np.eye(4) * 0.5 + 0.5, 1500)
+    pair = _sample(rng, np.eye(4) * 0.5 + 0.5, 800)
     original = information([pair[:, :2], pair[:, 2], pair[:, 3]], seed=3, device="cpu", **FAST)
     linear = information([pair[:, :2] @ mixing, pair[:, 2], pair[:, 3]], seed=3, device="cpu", **FAST)
     tolerance = 4 * math.hypot(original.o_info_se, linear.o_info_se)
@@ -75,9 +75,9 @@ def test_gaussian_copula_estimator_matches_the_closed_form(rng):
 
 
 def test_deterministic_for_a_seed(rng):
-    x = _sample(rng, REDUNDANT, 600)
-    first = information(x, seed=5, device="cpu", max_steps=100, min_steps=50)
-    second = information(x, seed=5, device="cpu", max_steps=100, min_steps=50)
+    x = _sample(rng, REDUNDANT, 400)
+    first = information(x, seed=5, device="cpu", max_steps=60, min_steps=60, eval_every=30)
+    second = information(x, seed=5, device="cpu", max_steps=60, min_steps=60, eval_every=30)
     assert first.o_info == second.o_info and first.tc_se == second.tc_se
     assert isinstance(first, InfoResult) and first.settings["seed"] == 5
 

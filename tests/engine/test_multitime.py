@@ -58,7 +58,7 @@ def test_analytic_field_through_the_monte_carlo_estimator(rng):
     dims = [1, 2, 2]
     cov = _system(rng, dims)
     truth = information_truth(cov, dims)
-    n = 6000
+    n = 3000
     x = torch.as_tensor(rng.multivariate_normal(np.zeros(5), cov, size=n), dtype=torch.float64)
     sigma = torch.as_tensor(cov)
     dblock = torch.as_tensor(mt.block_diagonal(cov, dims))

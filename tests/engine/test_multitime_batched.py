@@ -11,17 +11,17 @@ from fmmi_neuro.engine.batched import fmmi_group_terms
 from fmmi_neuro.engine.closed_form import information_truth
 from fmmi_neuro.engine.information import information
 
-SMALL = {"max_steps": 150, "min_steps": 50, "n_draws": 1, "width": 32, "batch_size": 256}
+SMALL = {"max_steps": 100, "min_steps": 50, "n_draws": 1, "width": 32, "batch_size": 256}
 KEYS = ("o_info", "tc", "dtc", "s_info")
 
 
 @pytest.fixture
 def regions(rng):
-    """6 regions, 1,000 samples: a redundant block (0-2) and a synergistic sum (3, 4 -> 5)."""
+    """6 regions, 800 samples: a redundant block (0-2) and a synergistic sum (3, 4 -> 5)."""
     cov = np.eye(6)
     cov[:3, :3] = 0.55 + 0.45 * np.eye(3)
     cov[3, 5] = cov[5, 3] = cov[4, 5] = cov[5, 4] = 0.6
-    return cov, rng.multivariate_normal(np.zeros(6), cov, size=1000)
+    return cov, rng.multivariate_normal(np.zeros(6), cov, size=800)
 
 
 def test_batched_equals_one_by_one(regions):

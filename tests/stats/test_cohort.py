@@ -138,6 +138,8 @@ def test_bad_arguments(scored):
         score_cohort({"a": np.zeros((10, 3))}, null="shuffle")
     with pytest.raises(TypeError, match="cohort"):
         score_cohort(42)
+    with pytest.raises(ValueError, match="member_shift"):
+        score_cohort({"a": np.zeros((10, 3))}, null="member_shift", estimator="fmmi")
 
 
 def test_design_chunks_as_groups_and_bad_groups_raise(make_cohort):
