@@ -60,7 +60,7 @@ def _header() -> None:
     )
 
 
-def accuracy(ns: list[int], seeds: int, names: list[str] | None) -> None:
+def accuracy(ns: list[int], seeds: int, names: list[str] | None, training: dict) -> None:
     """Truth, fmmi, gaussian_copula, |error| and seconds for each closed-form case."""
     cases = _cases()
     _header()
@@ -78,7 +78,7 @@ def accuracy(ns: list[int], seeds: int, names: list[str] | None) -> None:
             for seed in range(seeds):
                 system = getattr(simulate, kind)(n, seed=seed, **spec)
                 start = time.perf_counter()
-                fm = information(system.samples, seed=seed, device="cpu")
+                fm = information(system.samples, seed=seed, device="cpu", **training)
                 t_fm = time.perf_counter() - start
                 start = time.perf_counter()
                 gc = information(system.samples, estimator="gaussian_copula")
@@ -157,6 +157,7 @@ def main() -> None:
     acc.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
     acc.add_argument("--seeds", type=int, default=1)
     acc.add_argument("--cases", nargs="*", default=None, help=f"subset of {list(_cases())}")
+    acc.add_argument("--training", nargs="*", default=[], help="training overrides, e.g. max_steps=4000")
     tri = sub.add_parser("triplets")
     tri.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/hcp7_aal2"
@@ -169,7 +170,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.what == "accuracy":
-        accuracy(args.n, args.seeds, args.cases)
+        training = {
+            k: float(v) if "." in v or "e" in v else int(v) for k, v in (a.split("=") for a in args.training)
+        }
+        if training:
+            print(f"# training overrides: {training}")
+        accuracy(args.n, args.seeds, args.cases, training)
     else:
         triplets(args.data, args.regions, args.sample_batched, args.sample_single)
 

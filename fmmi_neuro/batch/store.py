@@ -20,7 +20,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +31,28 @@ import pandas as pd
 TUPLE_COLUMNS = ("regions", "region_names")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, ``os.replace``)."""
+@contextmanager
+def _atomic_target(path: Path) -> Iterator[str]:
+    """Yield a temporary file name in the folder of ``path``; once written, it is fsynced and moved onto
+    ``path`` with ``os.replace`` (on any error it is removed and ``path`` is left as it was)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, ``os.replace``)."""
+    with _atomic_target(path) as tmp:
+        Path(tmp).write_bytes(data)
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -63,18 +72,8 @@ def atomic_write_frame(path: Path, df: pd.DataFrame) -> None:
     for col in TUPLE_COLUMNS:
         if col in out.columns:
             out[col] = out[col].map(list)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _atomic_target(path) as tmp:
         out.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_frame(path: Path) -> pd.DataFrame:

@@ -253,6 +253,7 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
     x = copula_normalise(arrays)[None]
     estimate = crossfit_path_terms(x, dims, settings, seed=seed, device=torch_device)
     terms = terms_with_stderr(estimate)
+    settings = estimate.settings
     scalar = {key: float(terms[key][0]) for key in _SCALED[:8]}
     return InfoResult(
         **scalar,

@@ -15,9 +15,12 @@ Pipeline
    to the joint). Exact divergence for small dimension, Hutchinson above ``exact_max_dim``.
 4. Gaussian-aware (default): ``v = u_Gauss + r_theta`` with ``u_Gauss`` the closed-form field of the
    training fold's covariance. Its divergence is constant in z and integrates to the Gaussian(-copula) MI
-   ``I_G = 1/2 log(det S_xx det S_yy / det S)``, so it is added exactly; the contribution of a held-out
-   sample is ``I_G + psi(z_i) - mean_j div r_theta``, where ``psi`` is the influence function of ``I_G``
-   (a cross-fitted one-step estimate of the Gaussian part, whose spread enters the standard error).
+   ``I_G = 1/2 log(det S_xx det S_yy / det S)``, so that part is not integrated numerically: it is the
+   Gaussian-copula MI of all samples with the analytic log-det bias correction
+   (``gaussian_copula.entropy_bias``), and the network only adds the non-Gaussian correction
+   ``-mean_j div r_theta`` on held-out samples. A sample's contribution is
+   ``I_G + psi(z_i) - mean_j div r_theta``, where ``psi`` (mean zero) is the influence function of
+   ``I_G``, so that the sampling spread of the Gaussian part enters the standard error.
 5. The value is the mean of all contributions (every sample is evaluated once); the standard error is
    the batch-means standard error of the time-ordered contributions (``blocks.batch_means_stderr``).
 """
@@ -35,6 +38,7 @@ from fmmi_neuro._validation import as_samples_array, check_in, check_same_length
 from fmmi_neuro.engine._device import resolve_device
 from fmmi_neuro.engine.blocks import batch_means_stderr, contiguous_folds, split_validation
 from fmmi_neuro.engine.divergence import divergence
+from fmmi_neuro.engine.gaussian_copula import entropy_bias
 from fmmi_neuro.engine.gaussian_fields import GaussianConditionalField, GaussianJointField, gaussian_influence
 from fmmi_neuro.engine.paths import sample_path, stratified_times
 from fmmi_neuro.engine.training import TrainingSettings, init_parameters, train_flow
@@ -70,7 +74,7 @@ class MIResult:
     seconds : float
         Wall-clock time.
     gaussian_part : float or None
-        Cross-fitted Gaussian-copula MI included in ``value`` (Gaussian-aware mode), in ``unit``; the
+        Bias-corrected Gaussian-copula MI included in ``value`` (Gaussian-aware mode), in ``unit``; the
         network's correction is ``value - gaussian_part``. None when ``gaussian=False``.
     settings : dict
         Resolved training settings, seed, ``gaussian`` and the restored step of each fold.
@@ -125,6 +129,26 @@ def _whiten_fold(gx: np.ndarray, gy: np.ndarray, train: np.ndarray):
     xw, yw = (gx - mx) @ wx, (gy - my) @ wy
     z = np.concatenate([xw[train], yw[train]], axis=1)
     return xw, yw, z.T @ z / z.shape[0]
+
+
+def gaussian_contributions(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Per-sample Gaussian-copula MI terms ``I_G + psi(z_i)``, shape (n,), in nats.
+
+    ``I_G`` is the bias-corrected Gaussian MI of the rank-normalised samples (covariance with n - 1
+    degrees of freedom, ``E[log det S]`` corrected analytically); ``psi`` is its influence function,
+    whose mean over the samples is zero, so the mean of the returned terms is ``I_G``.
+    """
+    z = np.concatenate([gx, gy], axis=1)
+    z = z - z.mean(axis=0)
+    n, dim = z.shape
+    dx = gx.shape[1]
+    cov = z.T @ z / (n - 1)
+
+    def entropy_part(block: np.ndarray) -> float:
+        return 0.5 * np.linalg.slogdet(block)[1] - entropy_bias(n, block.shape[0])
+
+    i_g = entropy_part(cov[:dx, :dx]) + entropy_part(cov[dx:, dx:]) - entropy_part(cov)
+    return i_g + gaussian_influence(z, cov, dx)
 
 
 def flow_contributions(
@@ -244,7 +268,7 @@ def estimate_mi(
     init_gen = torch.Generator().manual_seed(int(seed))
     dtype = torch.float32
     contributions = np.empty(n)
-    gaussian_terms = np.empty(n)
+    gaussian_terms = gaussian_contributions(gx, gy) if gaussian else np.zeros(n)
     steps, n_fit_total, best_steps = 0, 0, []
     resolved = settings
     for fold in contiguous_folds(n, settings.n_folds, gap=settings.gap):
@@ -295,10 +319,6 @@ def estimate_mi(
             generator=gen,
         )
         contributions[fold.test] = contrib.cpu().double().numpy()
-        if gaussian:
-            z_test = np.concatenate([xw[fold.test], yw[fold.test]], axis=1)
-            i_g = 0.5 * (-np.linalg.slogdet(cov)[1])
-            gaussian_terms[fold.test] = i_g + gaussian_influence(z_test, cov, dx)
     if gaussian:
         contributions = contributions + gaussian_terms
     value = float(contributions.mean())

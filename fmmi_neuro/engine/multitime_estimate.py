@@ -54,6 +54,8 @@ class PathEstimate:
     training : list of dict
         What ``train_field`` reported, one per fold.
     seconds : float
+    settings : TrainSettings or None
+        The resolved settings that were run.
     """
 
     gauss: np.ndarray
@@ -61,6 +63,7 @@ class PathEstimate:
     series: np.ndarray
     training: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    settings: TrainSettings | None = None
 
     @property
     def value(self) -> np.ndarray:
@@ -117,7 +120,9 @@ def crossfit_path_terms(
     init_generator = torch.Generator().manual_seed(int(seed) + 1)
     x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
     reports = []
-    for fold in contiguous_folds(n, settings.n_folds):
+    folds = contiguous_folds(n, settings.n_folds)
+    settings = settings.resolved(min(len(f.train) for f in folds))
+    for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)
         model = MultiTimeField(
@@ -147,6 +152,7 @@ def crossfit_path_terms(
         series=influence + correction,
         training=reports,
         seconds=time.perf_counter() - start,
+        settings=settings,
     )
 
 

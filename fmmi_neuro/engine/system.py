@@ -132,6 +132,9 @@ def system_corrections(
     chunk : int
         Groups evaluated together.
 
+    The leave-one-out terms TC(X_{S-i}) are evaluated once per distinct (size - 1)-subset and shared by
+    every group that contains it (all triplets of 20 regions need 190 pairs, not 3,420).
+
     Returns
     -------
     correction : ndarray, shape (G, n, 2 size + 1)
@@ -147,8 +150,13 @@ def system_corrections(
     x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
     groups_t = torch.as_tensor(groups, dtype=torch.long, device=device)
     correction = np.zeros((n_groups, n, 2 * size + 1))
+    leave_out = np.stack([np.delete(groups, i, axis=1) for i in range(size)], axis=1)
+    subsets, which = np.unique(np.sort(leave_out, axis=2).reshape(-1, size - 1), axis=0, return_inverse=True)
+    shared = np.zeros((len(subsets), n))
     reports = []
-    for fold in contiguous_folds(n, settings.n_folds):
+    folds = contiguous_folds(n, settings.n_folds)
+    settings = settings.resolved(min(len(f.train) for f in folds))
+    for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
         model = MultiTimeField(
@@ -163,7 +171,12 @@ def system_corrections(
         test = x_t[fold.test]
         for start in range(0, n_groups, chunk):
             block = groups_t[start : start + chunk]
-            for p in range(2 * size + 1):
+            for p in range(size + 1):
                 div = _group_divergence(model, test, block, p, settings.n_draws, generator)
                 correction[start : start + chunk, fold.test, p] = -div.cpu().numpy()
+        for start in range(0, len(subsets), chunk):
+            block = torch.as_tensor(subsets[start : start + chunk], dtype=torch.long, device=device)
+            div = _group_divergence(model, test, block, 0, settings.n_draws, generator)
+            shared[start : start + chunk, fold.test] = -div.cpu().numpy()
+    correction[..., size + 1 :] = shared[which.ravel()].reshape(n_groups, size, n).transpose(0, 2, 1)
     return correction, reports

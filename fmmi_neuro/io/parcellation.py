@@ -48,18 +48,21 @@ def bids_entities(path: str | Path | None) -> dict[str, str]:
     return out
 
 
+def sidecar_repetition_time(sidecar: Path) -> float | None:
+    """``RepetitionTime`` (seconds) of a BIDS JSON sidecar; None if it is absent, zero or unreadable."""
+    if not sidecar.is_file():
+        return None
+    try:
+        value = json.loads(sidecar.read_text()).get("RepetitionTime")
+    except (OSError, ValueError):
+        return None
+    return float(value) if value else None
+
+
 def _sidecar_t_r(path: str | None) -> float | None:
     if path is None:
         return None
-    stem = re.sub(r"\.nii(\.gz)?$", "", str(path))
-    sidecar = Path(stem + ".json")
-    if sidecar.is_file():
-        try:
-            value = json.loads(sidecar.read_text()).get("RepetitionTime")
-        except (OSError, ValueError):
-            return None
-        return float(value) if value else None
-    return None
+    return sidecar_repetition_time(Path(re.sub(r"\.nii(\.gz)?$", "", str(path)) + ".json"))
 
 
 def _header_t_r(img: nib.spatialimages.SpatialImage) -> float | None:
@@ -342,6 +345,31 @@ def _drop_empty_regions(
     return raw[:, good], [names_idx[j] for j in good]
 
 
+def _on_image_grid(
+    atlas_img: nib.spatialimages.SpatialImage,
+    interpolation: str,
+    atlas: Atlas,
+    image: nib.spatialimages.SpatialImage,
+    where: str,
+    record: dict[str, Any],
+) -> nib.spatialimages.SpatialImage:
+    """``atlas_img`` on the grid of ``image`` (resampled, and noted in ``record``, when it is not)."""
+    from nilearn.image import resample_to_img
+
+    if _same_grid(atlas_img, image):
+        return atlas_img
+    how = "nearest-neighbour" if interpolation == "nearest" else interpolation
+    note = (
+        f"atlas {atlas.name!r} (grid {atlas_img.shape[:3]}) resampled to the image of {where} "
+        f"(grid {image.shape[:3]}) with {how} interpolation"
+    )
+    logger.info(note)
+    record["atlas_resampled"] = note
+    return resample_to_img(
+        atlas_img, image, interpolation=interpolation, force_resample=True, copy_header=True
+    )
+
+
 def _build_masker(
     atlas: Atlas,
     image: nib.spatialimages.SpatialImage,
@@ -351,33 +379,15 @@ def _build_masker(
     record: dict[str, Any],
 ) -> tuple[Any, list[int], list[str]]:
     """A nilearn masker for ``atlas`` on the image grid, the atlas index of each column, dropped names."""
-    from nilearn.image import resample_to_img
     from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker, NiftiSpheresMasker
 
     common = {"mask_img": mask_img, "smoothing_fwhm": smoothing_fwhm, "standardize": None, "detrend": False}
-    resample_kw = {"force_resample": True, "copy_header": True}
     if atlas.kind == "labels":
-        labels_img = atlas.labels_img
-        if not _same_grid(labels_img, image):
-            note = (
-                f"atlas {atlas.name!r} (grid {labels_img.shape[:3]}) resampled to the image of {where} "
-                f"(grid {image.shape[:3]}) with nearest-neighbour interpolation"
-            )
-            logger.info(note)
-            record["atlas_resampled"] = note
-            labels_img = resample_to_img(labels_img, image, interpolation="nearest", **resample_kw)
+        labels_img = _on_image_grid(atlas.labels_img, "nearest", atlas, image, where, record)
         masker = NiftiLabelsMasker(labels_img=labels_img, background_label=0, **common)
         return masker, list(range(atlas.n_regions)), []
     if atlas.kind == "maps":
-        maps_img = atlas.maps_img
-        if not _same_grid(maps_img, image):
-            note = (
-                f"atlas {atlas.name!r} (grid {maps_img.shape[:3]}) resampled to the image of {where} "
-                f"(grid {image.shape[:3]}) with continuous interpolation"
-            )
-            logger.info(note)
-            record["atlas_resampled"] = note
-            maps_img = resample_to_img(maps_img, image, interpolation="continuous", **resample_kw)
+        maps_img = _on_image_grid(atlas.maps_img, "continuous", atlas, image, where, record)
         data = np.asarray(maps_img.dataobj)
         has = np.flatnonzero(np.abs(data).reshape(-1, data.shape[3]).max(axis=0) > 0)
         dropped = [atlas.region_names[i] for i in range(atlas.n_regions) if i not in set(has)]

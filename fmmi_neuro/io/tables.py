@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .confounds import read_table
-from .parcellation import bids_entities
+from .parcellation import bids_entities, sidecar_repetition_time
 from .timeseries import RegionTimeSeries, describe_source
 
 _TABLE_SUFFIXES = (".tsv", ".csv", ".txt", ".npy", ".mat")
@@ -239,13 +239,9 @@ def _match_regions(
 
 def _sidecar_t_r(path: Path) -> float | None:
     for sidecar in (path.with_name(path.name.split(".")[0] + ".json"), path.parent / "timeseries.json"):
-        if sidecar.is_file():
-            try:
-                value = json.loads(sidecar.read_text()).get("RepetitionTime")
-            except (OSError, ValueError):
-                continue
-            if value:
-                return float(value)
+        t_r = sidecar_repetition_time(sidecar)
+        if t_r is not None:
+            return t_r
     return None
 
 

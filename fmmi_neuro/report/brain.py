@@ -68,6 +68,11 @@ def _threshold_note(threshold: float | None, kind: str) -> str | None:
     )
 
 
+def _map_threshold(threshold: float | None, lo: float, hi: float) -> float:
+    """nilearn's threshold for a painted map: ``threshold``, or a tiny one that hides the zero background."""
+    return threshold if threshold is not None else 1e-12 * max(abs(lo), abs(hi))
+
+
 def _shown(values: np.ndarray, threshold: float | None, kind: str) -> np.ndarray:
     keep = np.isfinite(values)
     if threshold is not None:
@@ -260,7 +265,7 @@ def plot_region_slices(
         vmin=lo,
         vmax=hi,
         symmetric_cbar=spec.symmetric,
-        threshold=threshold if threshold is not None else 1e-12 * max(abs(lo), abs(hi)),
+        threshold=_map_threshold(threshold, lo, hi),
         colorbar=False,
         figure=fig,
         axes=brain_rect,
@@ -357,7 +362,6 @@ def plot_region_surface(
     lo, hi = color_limits(vals, kind, vmin, vmax)
     mesh = datasets.load_fsaverage("fsaverage5")
     sulcal = datasets.load_fsaverage_data(mesh="fsaverage5", mesh_type="inflated", data_type="sulcal")
-    thr = threshold if threshold is not None else 1e-12 * max(abs(lo), abs(hi))
     common = dict(
         surf_mesh=mesh["inflated"],
         stat_map=shown,
@@ -366,7 +370,7 @@ def plot_region_surface(
         vmin=lo,
         vmax=hi,
         symmetric_cbar=spec.symmetric,
-        threshold=thr,
+        threshold=_map_threshold(threshold, lo, hi),
         colorbar=False,
         bg_on_data=True,
     )

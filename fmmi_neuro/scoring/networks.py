@@ -17,24 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_in, check_positive_int
-from .two_stage import ESTIMATORS, SIGN_CONVENTION, TERMS, _as_data, unit_factor
+from .frames import ESTIMATORS, SIGN_CONVENTION, TERM_COLUMNS, TERMS, as_data, unit_factor
 
-NETWORK_COLUMNS = (
-    "group_id",
-    "networks",
-    "size",
-    "n_regions",
-    "o_info",
-    "o_info_se",
-    "tc",
-    "tc_se",
-    "dtc",
-    "dtc_se",
-    "s_info",
-    "s_info_se",
-    "unit",
-    "estimator",
-)
+NETWORK_COLUMNS = ("group_id", "networks", "size", "n_regions", *TERM_COLUMNS, "unit", "estimator")
 
 
 def network_variables(data: Any, networks: Sequence[str] | None = None) -> tuple[list[str], list[np.ndarray]]:
@@ -56,7 +41,7 @@ def network_variables(data: Any, networks: Sequence[str] | None = None) -> tuple
         networks = getattr(data, "networks", None)
     if networks is None:
         raise ValueError("'networks' is needed (one label per region); the data carry none.")
-    array, _ = _as_data(data, None)
+    array, _ = as_data(data, None)
     labels = [str(n) for n in networks]
     if len(labels) != array.shape[1]:
         raise ValueError(f"'networks' has {len(labels)} labels for {array.shape[1]} regions.")
@@ -119,7 +104,7 @@ def network_information(
             from ..engine.information import information
 
             result = information(parts, estimator="fmmi", seed=seed, unit="nats", **estimator_kwargs)
-            values = {key: getattr(result, key) for term in TERMS for key in (term, f"{term}_se")}
+            values = {key: getattr(result, key) for key in TERM_COLUMNS}
         rows.append(
             {
                 "group_id": "+".join(names[i] for i in chosen),

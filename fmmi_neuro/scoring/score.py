@@ -15,46 +15,16 @@ import numpy as np
 import pandas as pd
 
 from fmmi_neuro._validation import as_samples_array, check_in, check_positive_int
+from fmmi_neuro.scoring.frames import TERM_COLUMNS, unit_factor, unpack_data
 from fmmi_neuro.scoring.groups import DEFAULT_CHUNK_SIZE, check_groups, iter_all_groups, iter_chunks
 
 ESTIMATORS = ("fmmi", "gaussian_copula")
 UNITS = ("nats", "bits")
-TERMS = ("o_info", "tc", "dtc", "s_info")
 SIGN_CONVENTION = (
     "O-information Omega = TC - DTC; Omega > 0: redundancy-dominated, Omega < 0: synergy-dominated "
     "(Rosas et al. 2019). S-information = TC + DTC."
 )
-COLUMNS = (
-    "group_id",
-    "regions",
-    "region_names",
-    "size",
-    "o_info",
-    "o_info_se",
-    "tc",
-    "tc_se",
-    "dtc",
-    "dtc_se",
-    "s_info",
-    "s_info_se",
-    "unit",
-    "estimator",
-)
-
-
-def _unpack(data: Any) -> tuple[Any, list[str] | None, str, dict[str, Any]]:
-    """Split ``data`` into (array-like, region names or None, name for messages, metadata)."""
-    if isinstance(data, pd.DataFrame):
-        return data.to_numpy(), [str(c) for c in data.columns], "data", {}
-    if hasattr(data, "data") and hasattr(data, "region_names"):
-        meta = {
-            key: getattr(data, key)
-            for key in ("subject", "session", "run", "task", "atlas", "t_r")
-            if getattr(data, key, None) is not None
-        }
-        where = f"time series of sub-{meta['subject']}" if "subject" in meta else "time series"
-        return data.data, [str(n) for n in data.region_names], where, meta
-    return data, None, "data", {}
+COLUMNS = ("group_id", "regions", "region_names", "size", *TERM_COLUMNS, "unit", "estimator")
 
 
 def _check_names(names: list[str], n_regions: int, where: str) -> None:
@@ -66,8 +36,8 @@ def _check_names(names: list[str], n_regions: int, where: str) -> None:
         raise ValueError(f"{where} has duplicate region names {duplicates[:5]}; names must be unique.")
 
 
-def _versions(estimator: str) -> dict[str, str]:
-    packages = ["fmmi-neuro", "numpy", "scipy", "pandas"] + (["torch"] if estimator == "fmmi" else [])
+def installed_versions(*packages: str) -> dict[str, str]:
+    """Installed version of each package ("unknown" where it is not installed)."""
     out = {}
     for package in packages:
         try:
@@ -109,14 +79,13 @@ def _frame(chunk: np.ndarray, terms: dict[str, np.ndarray], names: list[str], fa
         "region_names": [tuple(names[i] for i in r) for r in rows],
         "size": np.full(len(rows), chunk.shape[1], dtype=np.int64),
     }
-    for term in TERMS:
-        for key in (term, f"{term}_se"):
-            value = np.asarray(terms[key], dtype=np.float64).reshape(-1)
-            if value.shape != (len(rows),):
-                raise ValueError(
-                    f"the estimator returned {value.shape} values for '{key}'; expected {len(rows)}."
-                )
-            columns[key] = value * factor
+    for key in TERM_COLUMNS:
+        value = np.asarray(terms[key], dtype=np.float64).reshape(-1)
+        if value.shape != (len(rows),):
+            raise ValueError(
+                f"the estimator returned {value.shape} values for '{key}'; expected {len(rows)}."
+            )
+        columns[key] = value * factor
     return columns
 
 
@@ -192,7 +161,7 @@ def score_groups(
     size = check_positive_int(size, "size", minimum=3)
     if chunk_size is not None:
         chunk_size = check_positive_int(chunk_size, "chunk_size")
-    raw, names, where, meta = _unpack(data)
+    raw, names, where, meta = unpack_data(data)
     arr = as_samples_array(raw, where, column_names=names)
     n_samples, n_regions = arr.shape
     if names is None:
@@ -227,7 +196,7 @@ def score_groups(
         def kernel(chunk: np.ndarray) -> dict[str, np.ndarray]:
             return fmmi_group_terms(arr, chunk, seed=seed, device=device, **training)
 
-    factor = 1.0 if unit == "nats" else 1.0 / np.log(2.0)
+    factor = unit_factor(unit)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -254,7 +223,9 @@ def score_groups(
         "n_regions": n_regions,
         "n_groups": total,
         "source": {k: _plain(v) for k, v in meta.items()},
-        "versions": _versions(estimator),
+        "versions": installed_versions(
+            "fmmi-neuro", "numpy", "scipy", "pandas", *(("torch",) if estimator == "fmmi" else ())
+        ),
     }
     return table
 

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_in, check_positive_int
+from .frames import SIGN_CONVENTION, as_data, group_frame, group_terms
 from .groups import iter_all_groups
-from .two_stage import SIGN_CONVENTION, _as_data, group_frame, group_terms
 
 TARGETS = ("synergy", "redundancy")
 METHODS = ("greedy", "anneal")
@@ -165,7 +165,7 @@ def search_groups(
     """
     check_in(target, TARGETS, "target")
     check_in(method, METHODS, "method")
-    array, names = _as_data(data, region_names)
+    array, names = as_data(data, region_names)
     n_regions = array.shape[1]
     size = check_positive_int(size, "size", minimum=3)
     if size > n_regions:

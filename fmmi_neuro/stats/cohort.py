@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -18,27 +17,12 @@ import pandas as pd
 from scipy import signal
 
 from .._validation import check_in, check_positive_int
+from ..scoring.frames import SIGN_CONVENTION, as_data, group_frame, group_terms
 from ..scoring.groups import check_groups, iter_all_groups
-from ..scoring.two_stage import SIGN_CONVENTION, _as_data, group_frame, group_terms
+from ..scoring.score import COLUMNS, installed_versions
 from .nulls import NULL_METHODS, surrogate_test
 
-SUBJECT_COLUMNS = (
-    "subject",
-    "group_id",
-    "regions",
-    "region_names",
-    "size",
-    "o_info",
-    "o_info_se",
-    "tc",
-    "tc_se",
-    "dtc",
-    "dtc_se",
-    "s_info",
-    "s_info_se",
-    "unit",
-    "estimator",
-)
+SUBJECT_COLUMNS = ("subject", *COLUMNS)
 NULL_COLUMNS = (
     "null_method",
     "n_surrogates",
@@ -55,13 +39,7 @@ NULL_COLUMNS = (
 
 def package_versions(*extra: str) -> dict[str, str]:
     """Installed versions of fmmi-neuro, numpy, scipy, pandas, statsmodels, pyarrow and ``extra``."""
-    out = {}
-    for package in ("fmmi-neuro", "numpy", "scipy", "pandas", "statsmodels", "pyarrow", *extra):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "unknown"
-    return out
+    return installed_versions("fmmi-neuro", "numpy", "scipy", "pandas", "statsmodels", "pyarrow", *extra)
 
 
 def _subjects(cohort: Any) -> tuple[list[tuple[str, Any]], dict[str, str], pd.DataFrame | None]:
@@ -188,7 +166,7 @@ def score_cohort(
     for position, (subject, load) in enumerate(items):
         try:
             ts = load()
-            array, names = _as_data(ts, None)
+            array, names = as_data(ts, None)
         except (ValueError, TypeError, OSError) as err:
             errors[subject] = str(err)
             warnings.warn(f"subject {subject!r} skipped: {err}", RuntimeWarning, stacklevel=2)

@@ -306,29 +306,48 @@ def _p_from_t(t: np.ndarray, df: np.ndarray, alternative: str) -> np.ndarray:
     return 2.0 * sps.t.sf(np.abs(t), df)
 
 
-def _one_sample(y: np.ndarray, alternative: str, alpha: float) -> dict[str, Any]:
-    n = np.sum(np.isfinite(y), axis=0)
+def _t_result(
+    n: np.ndarray,
+    estimate: np.ndarray,
+    se: np.ndarray,
+    df: np.ndarray,
+    d: np.ndarray,
+    *,
+    hedges_df: np.ndarray,
+    alternative: str,
+    alpha: float,
+) -> dict[str, Any]:
+    """Result columns of a t-test of ``estimate`` (t = estimate / se, ``df`` degrees of freedom).
+
+    ``d`` is Cohen's d; Hedges' g corrects it with ``hedges_df`` degrees of freedom.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(y, axis=0)
-        sd = np.nanstd(y, axis=0, ddof=1)
-        se = sd / np.sqrt(n)
-        t = mean / se
-        df = n - 1.0
-        d = mean / sd
+        t = estimate / se
         crit = sps.t.ppf(1.0 - alpha / 2.0, df)
     return {
         "n_subjects": n,
-        "estimate": mean,
+        "estimate": estimate,
         "se": se,
         "statistic": t,
         "df": df,
         "p_value": _p_from_t(t, df, alternative),
         "effect_size": d,
         "effect_size_kind": "cohen_d",
-        "hedges_g": d * hedges_correction(df),
-        "ci_low": mean - crit * se,
-        "ci_high": mean + crit * se,
+        "hedges_g": d * hedges_correction(hedges_df),
+        "ci_low": estimate - crit * se,
+        "ci_high": estimate + crit * se,
     }
+
+
+def _one_sample(y: np.ndarray, alternative: str, alpha: float) -> dict[str, Any]:
+    n = np.sum(np.isfinite(y), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(y, axis=0)
+        sd = np.nanstd(y, axis=0, ddof=1)
+        se = sd / np.sqrt(n)
+        df = n - 1.0
+        d = mean / sd
+    return _t_result(n, mean, se, df, d, hedges_df=df, alternative=alternative, alpha=alpha)
 
 
 def _stouffer(quantiles: np.ndarray, difference: np.ndarray, alternative: str, alpha: float) -> dict:
@@ -369,22 +388,8 @@ def _two_group(a: np.ndarray, b: np.ndarray, alternative: str, equal_var: bool, 
             se = np.sqrt(va / na + vb / nb)
             df = (va / na + vb / nb) ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
         diff = ma - mb
-        t = diff / se
         d = diff / np.sqrt(pooled)
-        crit = sps.t.ppf(1.0 - alpha / 2.0, df)
-    return {
-        "n_subjects": na + nb,
-        "estimate": diff,
-        "se": se,
-        "statistic": t,
-        "df": df,
-        "p_value": _p_from_t(t, df, alternative),
-        "effect_size": d,
-        "effect_size_kind": "cohen_d",
-        "hedges_g": d * hedges_correction(na + nb - 2.0),
-        "ci_low": diff - crit * se,
-        "ci_high": diff + crit * se,
-    }
+    return _t_result(na + nb, diff, se, df, d, hedges_df=na + nb - 2.0, alternative=alternative, alpha=alpha)
 
 
 def _design(per_subject: pd.DataFrame, covariate: str, covariates: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -18,9 +18,9 @@ import pandas as pd
 from scipy import signal
 
 from .._validation import check_in, check_positive_int
-from ..scoring.two_stage import TERMS, GroupKernel, _as_data, group_frame, group_terms, unit_factor
+from ..scoring.frames import TERMS, GroupKernel, as_data, group_frame, group_terms, unit_factor
 from .multitest import fdr_bh
-from .surrogates import SURROGATE_METHODS, _generator, moving_block_indices, surrogates
+from .surrogates import SURROGATE_METHODS, moving_block_indices, surrogates
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 NULL_METHODS = (*SURROGATE_METHODS, "member_shift")
@@ -142,7 +142,7 @@ def surrogate_test(
             UserWarning,
             stacklevel=2,
         )
-    array, names = _as_data(data, region_names)
+    array, names = as_data(data, region_names)
     groups = np.asarray(groups, dtype=np.int64)
     used, local = _used_regions(groups, array.shape[1])
     kwargs = dict(estimator_kwargs)
@@ -294,7 +294,7 @@ def _copula_member_shift_nulls(
     index = index.reshape(groups.shape[0], size, size - 1)
     cov = z.T @ z / (n - 1)
     observed = cov[groups[:, :, None], groups[:, None, :]]
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     rows = np.arange(groups.shape[0])
     for _ in range(n_surrogates):
         shifts = rng.integers(min_shift, n - min_shift + 1, size=(groups.shape[0], size))
@@ -412,7 +412,7 @@ def block_bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"'confidence' must be in (0, 1); got {confidence!r}.")
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    array, names = _as_data(data, region_names)
+    array, names = as_data(data, region_names)
     groups = np.asarray(groups, dtype=np.int64)
     used, local = _used_regions(groups, array.shape[1])
     array = array[:, used]
@@ -422,7 +422,7 @@ def block_bootstrap_ci(
     if estimator == "fmmi":
         kwargs.setdefault("seed", seed)
     observed = group_terms(array, local, estimator=estimator, **kwargs)
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     draws = {term: np.empty((n_boot, groups.shape[0])) for term in TERMS}
     for b in range(n_boot):
         rows = moving_block_indices(n, block_length=block_length, seed=rng)

@@ -25,17 +25,12 @@ All arrays are (n_samples, n_regions): time points by regions.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
 from .._validation import as_samples_array, check_in, check_positive_int
 
 SURROGATE_METHODS = ("time_shift", "phase", "aaft")
-
-
-def _generator(seed: Any) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def time_shift_surrogate(
@@ -63,7 +58,7 @@ def time_shift_surrogate(
     """
     data = as_samples_array(data, "data", min_samples=3, allow_constant=True)
     n, n_regions = data.shape
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     if min_shift is None and n_regions > n:
         shifts = rng.integers(n, size=n_regions)
     else:
@@ -96,7 +91,7 @@ def phase_randomized_surrogate(data: np.ndarray, *, seed: int | np.random.Genera
     """
     data = as_samples_array(data, "data", min_samples=3, allow_constant=True)
     n = data.shape[0]
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     spectrum = np.fft.rfft(data, axis=0)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=spectrum.shape[0])
     phases[0] = 0.0
@@ -151,7 +146,7 @@ def surrogates(
     check_in(method, SURROGATE_METHODS, "method")
     n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
     data = as_samples_array(data, "data", min_samples=3, allow_constant=True)
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     for _ in range(n_surrogates):
         if method == "time_shift":
             yield time_shift_surrogate(data, min_shift=min_shift, seed=rng)
@@ -189,7 +184,7 @@ def moving_block_indices(
     block_length = check_positive_int(block_length, "block_length")
     if block_length > n_samples:
         raise ValueError(f"'block_length' ({block_length}) exceeds the series length ({n_samples}).")
-    rng = _generator(seed)
+    rng = np.random.default_rng(seed)
     n_blocks = -(-n_samples // block_length)
     starts = rng.integers(0, n_samples, size=n_blocks)
     return ((starts[:, None] + np.arange(block_length)[None, :]) % n_samples).reshape(-1)[:n_samples]

@@ -39,7 +39,12 @@ def test_analytic_field_recovers_closed_form_mi(dx, dy, strength, variant):
     z = torch.as_tensor(_samples(cov, 3000, seed=1))
     settings = TrainingSettings(n_draws=8)
     contrib = flow_contributions(
-        field, z[:, :dx], z[:, dx:], variant=variant, settings=settings, generator=torch.Generator().manual_seed(0)
+        field,
+        z[:, :dx],
+        z[:, dx:],
+        variant=variant,
+        settings=settings,
+        generator=torch.Generator().manual_seed(0),
     ).numpy()
     se = batch_means_stderr(contrib)
     # the divergence of a linear field is constant in z: only the stratified t draws add Monte-Carlo error

@@ -89,3 +89,19 @@ def test_hutchinson_agrees_with_exact_in_the_estimator(rng):
     assert hutch.steps == exact.steps
     assert abs(hutch.value - exact.value) < K * math.hypot(hutch.stderr, exact.stderr)
     assert hutch.value != exact.value
+
+
+@pytest.mark.slow
+def test_student_t_5x5_at_n_10000_within_ten_percent(rng):
+    # the acceptance scale: |error| <= max(0.1, 10 %) with the default settings
+    x, y, truth = _student(rng, 10_000, 5, nu=2.0)
+    res = estimate_mi(x, y, device="cpu", seed=0)
+    assert abs(res.value - truth) < max(0.1, 0.1 * truth)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mi", [1.0, 10.0])
+def test_gaussian_5x5_at_n_10000_within_five_percent(rng, mi):
+    x, y = _gaussian(rng, 10_000, 5, mi)
+    res = estimate_mi(x, y, device="cpu", seed=0)
+    assert abs(res.value - mi) < max(0.05, 0.05 * mi)

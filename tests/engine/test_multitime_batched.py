@@ -49,13 +49,15 @@ def test_system_mode_recovers_every_triplet(regions):
     assert out["o_info"][0] > 0 and out["o_info"][groups.tolist().index([3, 4, 5])] < 0
 
 
-def test_scoring_a_subset_gives_the_same_values(regions):
+def test_scoring_a_subset_agrees_with_scoring_all(regions):
+    """Same model (same regions and seed); only the Monte-Carlo draws differ, so within their error."""
     _, data = regions
     groups = np.array(list(itertools.combinations(range(6), 3)))
     everything = fmmi_group_terms(data, groups, mode="system", device="cpu", chunk=7, **SMALL)
-    np.testing.assert_allclose(
-        everything["tc"], fmmi_group_terms(data, groups, mode="system", device="cpu", chunk=20, **SMALL)["tc"]
-    )
+    subset = fmmi_group_terms(data, groups[:5], mode="system", device="cpu", chunk=20, **SMALL)
+    for key in KEYS:
+        spread = np.hypot(everything[f"{key}_se"][:5], subset[f"{key}_se"])
+        assert np.all(np.abs(everything[key][:5] - subset[key]) < 4 * spread), key
 
 
 @pytest.mark.parametrize(
