@@ -206,7 +206,8 @@ def plot_synergy_fraction(
         frac = counts / n
         pos = x - 0.4 + width * (j + 0.5)
         ax.bar(pos, frac, width=width * 0.95, color=colour, label=name)
-        ax.errorbar(pos, frac, yerr=np.clip([frac - lo, hi - frac], 0, None), fmt="none", ecolor="k", elinewidth=0.8, capsize=2)
+        yerr = np.clip([frac - lo, hi - frac], 0, None)  # rounding can put the Wilson bound past the estimate
+        ax.errorbar(pos, frac, yerr=yerr, fmt="none", ecolor="k", elinewidth=0.8, capsize=2)
     ax.axhline(0.5, color=NEUTRAL_COLOR, lw=0.7, ls="--")
     ax.set_xticks(x, [f"{int(k)}\n(n={int(m)})" for k, m in zip(levels, n, strict=True)])
     ax.set_xlabel("group size (regions)")
