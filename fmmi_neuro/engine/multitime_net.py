@@ -4,12 +4,15 @@ The field is Gaussian-aware: ``u(z, tau) = u_Gauss(z, tau) + r_theta(z, tau)``, 
 closed-form multi-time velocity of a Gaussian with the training fold's covariance (see ``multitime``) and
 ``r_theta`` is an MLP whose last layer starts at zero, so an untrained model is exactly the Gaussian
 (copula) answer. G models with the same architecture (one per group of variables) live in stacked weight
-tensors of shape (G, in, out) and run through ``torch.baddbmm``; G = 1 is the single-group case.
+tensors of shape (G, in, out) and run through ``torch.baddbmm``; G = 1 is the single-group case. The
+residual sees ``[z, z**2, time features of every variable]``: the squares let it pick up the
+heteroscedastic (tail) dependence of non-Gaussian copulas in a few hundred steps, where the plain
+``[z, time]`` input sat on a plateau for over 1,000 steps in our runs.
 
 Training regresses ``u`` onto ``x - x_src`` (per coordinate, on the coordinates that move along the
 sampled path) at ``z = (1 - tau) x_src + tau x`` where every variable's source row is drawn independently.
-Early stopping keeps, per model, the parameters with the lowest held-out flow-matching loss on a
-validation block of the training fold.
+Validation and early stopping use an exponential moving average of the weights; per model, the averaged
+parameters with the lowest held-out flow-matching loss on a validation block of the training fold are kept.
 """
 
 from __future__ import annotations
