@@ -29,7 +29,7 @@ from fmmi_neuro._validation import as_samples_array, check_in
 MODES = ("system", "batched")
 BATCHED_DEFAULTS = {"width": 32, "batch_size": 256, "max_steps": 800, "min_steps": 300, "n_draws": 2}
 """Per-group budget of ``mode="batched"`` (overridable through ``**training``)."""
-SYSTEM_DEFAULTS = {"width": 128, "depth": 2, "batch_size": 1024, "max_steps": 2000, "n_draws": 1}
+SYSTEM_DEFAULTS = {"width": 128, "batch_size": 1024, "max_steps": 2000, "min_steps": 600, "n_draws": 1}
 """Budget of the one system-level network of ``mode="system"`` (overridable through ``**training``)."""
 
 

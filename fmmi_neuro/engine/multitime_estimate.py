@@ -55,7 +55,7 @@ class PathEstimate:
         What ``train_field`` reported, one per fold.
     seconds : float
     settings : TrainSettings or None
-        The resolved settings that were run.
+        The settings that were run.
     """
 
     gauss: np.ndarray
@@ -121,7 +121,6 @@ def crossfit_path_terms(
     x_t = torch.as_tensor(x, dtype=torch.float32, device=device)
     reports = []
     folds = contiguous_folds(n, settings.n_folds)
-    settings = settings.resolved(min(len(f.train) for f in folds))
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)

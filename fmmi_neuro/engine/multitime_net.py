@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from fmmi_neuro.engine.multitime import coordinate_index, gaussian_velocity
-
-LARGE_FIT = 3000
-"""Training-fold size from which ``TrainSettings.resolved`` gives the larger budget."""
 
 # (batch_size, generator) -> (tau (B, k), moving (B, k) float mask)
 TimeSampler = Callable[[int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -40,9 +37,10 @@ class TrainSettings:
 
     Attributes
     ----------
-    max_steps : int, optional
-        Upper bound on optimiser steps (early stopping may end sooner). This and ``min_steps``,
-        ``batch_size`` and ``width`` default to a budget set by the training-fold size (``resolved``).
+    max_steps : int
+        Upper bound on optimiser steps (early stopping may end sooner). The non-Gaussian correction is
+        learned slowly (flow-matching targets are noisy), so the default budget is generous; the kept
+        parameters are those with the best validation loss, which may be the Gaussian start.
     batch_size : int
         Rows per step (per model).
     width, depth : int
@@ -72,10 +70,10 @@ class TrainSettings:
         Exact divergence up to this many moving coordinates, Hutchinson above.
     """
 
-    max_steps: int | None = None
-    min_steps: int | None = None
-    batch_size: int | None = None
-    width: int | None = None
+    max_steps: int = 4000
+    min_steps: int = 2000
+    batch_size: int = 1024
+    width: int = 128
     depth: int = 2
     lr: float = 3e-3
     weight_decay: float = 1e-2
@@ -93,25 +91,6 @@ class TrainSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-    def resolved(self, n_fit: int) -> TrainSettings:
-        """Fill the budget left at None from the training-fold size ``n_fit``.
-
-        Below ``LARGE_FIT`` training samples: width 64, batch 512, 600 to 2,000 steps; from there on
-        (e.g. n = 10,000 with 2 folds): width 128, batch 1,024, 2,000 to 4,000 steps. The non-Gaussian
-        correction is learned slowly (flow-matching targets are noisy), so larger samples get the budget
-        to learn it; small samples stop early and stay close to the Gaussian-copula answer.
-        """
-        large = n_fit >= LARGE_FIT
-        budget = {
-            "max_steps": 4000 if large else 2000,
-            "min_steps": 2000 if large else 600,
-            "batch_size": 1024 if large else 512,
-            "width": 128 if large else 64,
-        }
-        fill = {key: value for key, value in budget.items() if getattr(self, key) is None}
-        out = replace(self, **fill)
-        return replace(out, min_steps=min(out.min_steps, out.max_steps))
 
 
 def make_settings(**training) -> TrainSettings:

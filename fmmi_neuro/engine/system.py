@@ -155,7 +155,6 @@ def system_corrections(
     shared = np.zeros((len(subsets), n))
     reports = []
     folds = contiguous_folds(n, settings.n_folds)
-    settings = settings.resolved(min(len(f.train) for f in folds))
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
