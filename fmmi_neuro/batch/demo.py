@@ -141,7 +141,7 @@ def make_synthetic_cohort(
             t_r=2.0,
             subject=subject,
             task="synthetic",
-            atlas="synthetic",
+            atlas="synthetic (region names and centroids borrowed from Schaefer-100)",
             preprocessing={"synthetic": True, "seed": seed, "group": group},
         )
         ts.save(folder)
@@ -206,6 +206,7 @@ def _real_part(
     path = report(
         tested,
         out,
+        atlas=ts.atlas,
         coordinates=ts.coordinates,
         region_names=ts.region_names,
         networks=ts.networks,
@@ -266,6 +267,7 @@ def _synthetic_part(
         out,
         statistics=stats,
         coordinates=first.coordinates,
+        atlas=first.atlas,
         title="fmmi_neuro demo: SYNTHETIC cohort with planted effects",
         data_description=description,
         provenance={"seed": seed, "synthetic": True},

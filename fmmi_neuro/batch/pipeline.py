@@ -645,6 +645,7 @@ def run_pipeline(
             out / "report",
             statistics=statistics,
             coordinates=first.coordinates,
+            atlas=first.atlas,
             title=config.report.title,
             provenance={"config": str(config.output), "seed": seed},
             alpha=st.alpha,

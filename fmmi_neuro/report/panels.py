@@ -305,8 +305,9 @@ def _network_panels(run: Run, enrichment: pd.DataFrame | None) -> list[Panel]:
                 ),
             )
         )
-    if enrichment is not None:
-        values, stars = enrichment_matrix(enrichment)
+    values, stars = (None, None) if enrichment is None else enrichment_matrix(enrichment)
+    # with no significant group there is nothing to enrich: every cell is NaN, so leave the panel out
+    if values is not None and np.isfinite(values.to_numpy()).any():
         panels.append(
             Panel(
                 "network_enrichment",
