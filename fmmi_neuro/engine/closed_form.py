@@ -143,14 +143,29 @@ def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = N
         raise ValueError(f"a system needs at least 2 variables; got {n}.")
     marginal = np.array([_entropy(cov[np.ix_(b, b)], nu) for b in blocks])
     joint = _entropy(cov, nu)
+    without = [np.concatenate(blocks[:i] + blocks[i + 1 :]) for i in range(n)]
+    rest = np.array([_entropy(cov[np.ix_(r, r)], nu) for r in without])
+    return terms_from_entropies(marginal, joint, rest)
+
+
+def terms_from_entropies(marginal: np.ndarray, joint: float, rest: np.ndarray) -> InfoTerms:
+    """TC, DTC, O-information and S-information from entropies, in nats.
+
+    Parameters
+    ----------
+    marginal : ndarray, shape (n_vars,)
+        h(X_i) of each variable.
+    joint : float
+        h(X) of the whole system.
+    rest : ndarray, shape (n_vars,)
+        h(X_-i), the entropy of the system without variable i.
+    """
+    marginal = np.asarray(marginal, dtype=np.float64)
+    rest = np.asarray(rest, dtype=np.float64)
+    n = marginal.size
     tc = marginal.sum() - joint
-    tc_minus = np.empty(n)
-    mi_one_rest = np.empty(n)
-    for i in range(n):
-        rest = np.concatenate([blocks[j] for j in range(n) if j != i])
-        h_rest = _entropy(cov[np.ix_(rest, rest)], nu)
-        tc_minus[i] = (marginal.sum() - marginal[i]) - h_rest if n > 2 else 0.0
-        mi_one_rest[i] = marginal[i] + h_rest - joint
+    tc_minus = (marginal.sum() - marginal) - rest
+    mi_one_rest = marginal + rest - joint
     o_info = (2 - n) * tc + tc_minus.sum()
     dtc = tc - o_info
     return InfoTerms(

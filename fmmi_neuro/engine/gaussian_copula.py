@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import psi
 
 from fmmi_neuro._validation import as_samples_array, check_same_length
-from fmmi_neuro.engine.closed_form import InfoTerms
+from fmmi_neuro.engine.closed_form import InfoTerms, terms_from_entropies
 from fmmi_neuro.engine.transforms import rank_to_normal
 
 _LOG_2PI_E = np.log(2 * np.pi * np.e)
@@ -151,19 +151,7 @@ def information_from_covariance(
             for i in range(n_vars)
         ]
     )
-    tc = marginal.sum() - joint
-    tc_minus = (marginal.sum() - marginal) - rest
-    mi_one_rest = marginal + rest - joint
-    o_info = (2 - n_vars) * tc + tc_minus.sum()
-    dtc = tc - o_info
-    return InfoTerms(
-        tc=float(tc),
-        dtc=float(dtc),
-        o_info=float(o_info),
-        s_info=float(tc + dtc),
-        tc_minus=tc_minus,
-        mi_one_rest=mi_one_rest,
-    )
+    return terms_from_entropies(marginal, joint, rest)
 
 
 def _group_logdets(cov: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
