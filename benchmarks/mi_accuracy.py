@@ -11,6 +11,17 @@ Cases (truth in nats from fmmi_neuro.engine.closed_form):
   student-5-nu2 multivariate Student-t (nu = 2), 5 x 5, identity scale (dependence only through the tails)
   spiral-3-1    Gaussian 3 x 3 (MI 1) with y passed through a spiral diffeomorphism (rotation by |y|^2)
   indep-5       Gaussian 5 x 5 with y rows shuffled (MI 0): the small-sample bias
+  cube-D-MI, exp-D-MI, sigmoid-D-MI
+                Gaussian D x D (MI) with x through x^3 and y through exp(y) / sigmoid(y) per coordinate
+  shear-D-MI    Gaussian D x D (MI), y through a triangular shear y_k += tanh(y_{k-1}) (not coordinatewise)
+
+Acceptance suite (issue 2, "How it will be checked"): 12 core tasks at n = 10,000, default settings,
+seeds 0-4 by default; rows are printed seed by seed (all tasks for seed 0, then seed 1, ...) so that a run
+cut short still holds complete seeds. Tolerance max(0.1 nats, 10 %), Gaussian tasks max(0.05, 5 %).
+Run the two halves in parallel and summarise their logs:
+  python benchmarks/mi_accuracy.py --suite acceptance --part 1 --threads 1 > acc1.log &
+  python benchmarks/mi_accuracy.py --suite acceptance --part 2 --threads 1 > acc2.log &
+  python benchmarks/mi_accuracy.py --summarize acc1.log,acc2.log
 
 Example:
   python benchmarks/mi_accuracy.py --cases gauss-5-1,student-5-nu2 --n 1200,10000 --methods default,plain
@@ -43,6 +54,22 @@ DEFAULT_CASES = [
     "indep-5",
 ]
 
+ACCEPTANCE_CASES = [
+    "gauss-1-0.2",
+    "gauss-5-1",
+    "gauss-25-10",
+    "student-1-nu1",
+    "student-10-nu3",
+    "cube-5-1",
+    "gauss-5-5",
+    "gauss-25-13",
+    "student-5-nu2",
+    "exp-3-1",
+    "sigmoid-3-2",
+    "spiral-3-1",
+]
+"""Twelve core tasks; part 1 is the first six, part 2 the last six (balanced in cost)."""
+
 
 def _mixing(rng: np.random.Generator, d: int) -> np.ndarray:
     return np.eye(d) + 0.5 * rng.normal(size=(d, d)) / np.sqrt(d)
@@ -66,6 +93,14 @@ def _spiral(y: np.ndarray, speed: float = 0.5) -> np.ndarray:
     return out
 
 
+def _shear(y: np.ndarray) -> np.ndarray:
+    """y_k <- y_k + tanh(y_{k-1}) for k = 1..d-1, applied in order (triangular, invertible; MI unchanged)."""
+    out = y.copy()
+    for k in range(1, y.shape[1]):
+        out[:, k] = y[:, k] + np.tanh(out[:, k - 1])
+    return out
+
+
 def make_case(name: str, n: int, seed: int):
     """Return x (n, d_x), y (n, d_y) and the true MI in nats."""
     rng = np.random.default_rng(seed)
@@ -79,6 +114,14 @@ def make_case(name: str, n: int, seed: int):
     if kind == "spiral":
         x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
         return x, _spiral(whiten(y)), truth
+    if kind in ("cube", "exp", "sigmoid"):
+        x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
+        y = whiten(y)
+        y = np.exp(y) if kind == "exp" else 1 / (1 + np.exp(-y)) if kind == "sigmoid" else y
+        return x**3, y, truth
+    if kind == "shear":
+        x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
+        return x, _shear(whiten(y)), truth
     if kind == "indep":
         x, y, _ = _gaussian_pair(rng, n, int(args[0]), 1.0)
         return x, y[rng.permutation(n)], 0.0
@@ -155,6 +198,60 @@ def run(cases, ns, methods, seeds, threads, extra):
                     )
 
 
+def _tolerance(name: str, truth: float) -> float:
+    if name.startswith("gauss-"):
+        return max(0.05, 0.05 * abs(truth))
+    return max(0.1, 0.1 * abs(truth))
+
+
+def run_acceptance(part: str, seeds, threads, n: int = 10_000) -> None:
+    """Print one ``acc`` row per (seed, task), seed-major, default settings."""
+    torch.set_num_threads(threads)
+    half = len(ACCEPTANCE_CASES) // 2
+    cases = {"1": ACCEPTANCE_CASES[:half], "2": ACCEPTANCE_CASES[half:], "all": ACCEPTANCE_CASES}[part]
+    print(f"# acceptance part {part}, torch {torch.__version__}, {threads} thread(s), n = {n}, seeds {seeds}")
+    print(
+        f"# {'case':<15}{'seed':>5}{'truth':>9}{'estimate':>10}{'stderr':>8}{'steps':>7}{'seconds':>9}"
+        f"{'cpu_s':>8}"
+    )
+    for seed in seeds:
+        for name in cases:
+            x, y, truth = make_case(name, n, seed)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            res = estimate_mi(x, y, seed=seed, device="cpu")
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            print(
+                f"acc {name:<15}{seed:>5}{truth:>9.4f}{res.value:>10.4f}{res.stderr:>8.4f}{res.steps:>7}"
+                f"{seconds:>9.1f}{cpu:>8.1f}",
+                flush=True,
+            )
+
+
+def summarize(paths) -> None:
+    """Per-task table (mean, sd over seeds, |mean - truth|, pass) from ``acc`` rows of the given logs."""
+    rows: dict[str, list] = {}
+    for path in paths:
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith("acc "):
+                    _, name, seed, truth, value, _se, _steps, seconds, _cpu = line.split()
+                    rows.setdefault(name, []).append((int(seed), float(truth), float(value), float(seconds)))
+    print("| task | seeds | truth | mean | sd | \\|mean − truth\\| | tolerance | pass | s / estimate |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    n_pass = 0
+    for name in [c for c in ACCEPTANCE_CASES if c in rows]:
+        seeds, truths, values, seconds = map(np.array, zip(*rows[name], strict=True))
+        truth, mean = float(truths[0]), float(values.mean())
+        sd = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+        err, tol = abs(mean - truth), _tolerance(name, truth)
+        n_pass += err <= tol
+        print(
+            f"| {name} | {len(seeds)} | {truth:.3f} | {mean:.3f} | {sd:.3f} | {err:.3f} | {tol:.3f} | "
+            f"{'pass' if err <= tol else '**fail**'} | {seconds.mean():.1f} |"
+        )
+    print(f"\n{n_pass} of {len(rows)} tasks pass")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,7 +259,10 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES), help="comma-separated case names")
     parser.add_argument("--n", default="1200,10000", help="comma-separated sample sizes")
     parser.add_argument("--methods", default="default,plain,reference", help="default, plain, reference")
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0; suite: 0-4)")
+    parser.add_argument("--suite", choices=["acceptance"], help="run a named suite instead of --cases")
+    parser.add_argument("--part", choices=["1", "2", "all"], default="all", help="which half of the suite")
+    parser.add_argument("--summarize", help="comma-separated suite logs to summarise (runs nothing)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
         "--set",
@@ -172,6 +272,14 @@ def main() -> None:
         help="override a training setting of default/plain (repeatable), e.g. --set max_steps=2000",
     )
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize.split(","))
+        return
+    default_seeds = "0,1,2,3,4" if args.suite else "0"
+    seeds = [int(v) for v in (args.seeds or default_seeds).split(",")]
+    if args.suite == "acceptance":
+        run_acceptance(args.part, seeds, args.threads)
+        return
     extra = {}
     for item in args.set:
         key, value = item.split("=", 1)
@@ -180,7 +288,7 @@ def main() -> None:
         args.cases.split(","),
         [int(v) for v in args.n.split(",")],
         args.methods.split(","),
-        [int(v) for v in args.seeds.split(",")],
+        seeds,
         args.threads,
         extra,
     )

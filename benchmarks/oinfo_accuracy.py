@@ -7,6 +7,11 @@ Usage::
 
     python benchmarks/oinfo_accuracy.py accuracy --n 1200 10000 --seeds 1
     python benchmarks/oinfo_accuracy.py triplets --data ../shared/data/hcp7_aal2
+    python benchmarks/oinfo_accuracy.py sweep --systems g-syn-5x1 t3-red-10x1 --out sweep.jsonl
+    python benchmarks/oinfo_accuracy.py table sweep.jsonl
+
+``sweep`` is the issue's acceptance check on 3-10 variables of 1-10 dimensions: it appends one JSON line per
+(system, n, seed) to ``--out`` and ``table`` turns one or more such files into the pass/fail table.
 
 Not a test: prints tables (and the command, date and machine) to paste into benchmarks/RESULTS.md.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import itertools
+import json
 import os
 import platform
 import time
@@ -92,6 +98,108 @@ def accuracy(ns: list[int], seeds: int, names: list[str] | None, training: dict)
                 )
 
 
+def _sweep_systems() -> dict[str, dict]:
+    """Acceptance-sweep systems (name -> ``simulate`` keyword arguments), 3-10 variables, 1-10 dims each.
+
+    Names: ``g`` Gaussian / ``t3`` Student-t nu = 3, ``red`` / ``syn`` / ``mix`` the system kind,
+    ``KxD`` variables x dimensions, ``-map`` the per-variable cube/exp/sinh/sigmoid map.
+    """
+    grid = [
+        ("g", "synergistic", 5, 1, None),
+        ("t3", "redundant", 5, 1, "mixed"),
+        ("g", "mixed", 10, 1, None),
+        ("t3", "synergistic", 10, 1, None),
+        ("t3", "redundant", 10, 1, "mixed"),
+        ("t3", "mixed", 5, 3, None),
+        ("g", "redundant", 5, 3, "mixed"),
+        ("g", "mixed", 3, 10, "mixed"),
+        ("t3", "synergistic", 3, 10, None),
+        ("t3", "mixed", 10, 3, "mixed"),
+    ]
+    short = {"redundant": "red", "synergistic": "syn", "mixed": "mix"}
+    systems = {}
+    for family, kind, n_vars, dim, transform in grid:
+        name = f"{family}-{short[kind]}-{n_vars}x{dim}" + ("-map" if transform else "")
+        systems[name] = {
+            "kind": kind,
+            "n_vars": n_vars,
+            "dim": dim,
+            "nu": 3 if family == "t3" else None,
+            "transform": transform,
+        }
+    return systems
+
+
+def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path) -> None:
+    """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``."""
+    systems = _sweep_systems()
+    unknown = sorted(set(names or []) - set(systems))
+    if unknown:
+        raise SystemExit(f"unknown system(s) {unknown}; known: {list(systems)}")
+    _header()
+    for name, spec in systems.items():
+        if names and name not in names:
+            continue
+        spec = dict(spec)
+        kind = spec.pop("kind")
+        for n in ns:
+            for seed in range(seeds):
+                system = getattr(simulate, kind)(n, seed=seed, **spec)
+                start = time.perf_counter()
+                fm = information(system.samples, seed=seed, device="cpu")
+                t_fm = time.perf_counter() - start
+                start = time.perf_counter()
+                gc = information(system.samples, estimator="gaussian_copula")
+                t_gc = time.perf_counter() - start
+                row = {
+                    "system": name,
+                    "n": n,
+                    "seed": seed,
+                    "truth": system.truth.o_info,
+                    "fmmi": fm.o_info,
+                    "fmmi_se": fm.o_info_se,
+                    "gc": gc.o_info,
+                    "s_fmmi": t_fm,
+                    "s_gc": t_gc,
+                    "steps": fm.settings["steps"],
+                    "finished": f"{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}",
+                }
+                print(json.dumps(row), flush=True)
+                with out.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+
+
+def tolerance(truth: float, n: int) -> float:
+    """The issue's bar on |mean - truth|: max(0.05, 10 % |Omega|) at n >= 10,000, else max(0.1, 20 %)."""
+    return max(0.05, 0.1 * abs(truth)) if n >= 10_000 else max(0.1, 0.2 * abs(truth))
+
+
+def table(files: list[Path]) -> None:
+    """Markdown table (one row per system and n) of the rows ``sweep`` wrote, with pass/fail."""
+    rows = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    order = list(_sweep_systems())
+    keys = sorted({(r["system"], r["n"]) for r in rows}, key=lambda key: (order.index(key[0]), key[1]))
+    print(
+        "| system | n | seeds | truth Ω | fmmi mean ± sd | gc mean | \\|err\\| fmmi | \\|err\\| gc | bar "
+        "| within bar | sign every seed | s / fmmi estimate |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for system, n in keys:
+        group = [r for r in rows if r["system"] == system and r["n"] == n]
+        truth = group[0]["truth"]
+        fm = np.array([r["fmmi"] for r in group])
+        gc = np.array([r["gc"] for r in group])
+        err, err_gc, bar = abs(fm.mean() - truth), abs(gc.mean() - truth), tolerance(truth, n)
+        signs = int((np.sign(fm) == np.sign(truth)).sum())
+        sd = fm.std(ddof=1) if len(fm) > 1 else float("nan")
+        seconds = np.mean([r["s_fmmi"] for r in group])
+        print(
+            f"| {system} | {n} | {len(group)} | {truth:.4f} | {fm.mean():.4f} ± {sd:.4f} | {gc.mean():.4f} "
+            f"| {err:.4f} | {err_gc:.4f} | {bar:.3f} | {'pass' if err <= bar else '**FAIL**'} "
+            f"| {signs}/{len(group)} | {seconds:.0f} |"
+        )
+
+
 def _load_regions(folder: Path, n_regions: int) -> np.ndarray:
     files = sorted(folder.glob("sub-*_timeseries.tsv"))
     if not files:
@@ -165,11 +273,23 @@ def main() -> None:
     tri.add_argument("--regions", type=int, default=20)
     tri.add_argument("--sample-batched", type=int, default=128)
     tri.add_argument("--sample-single", type=int, default=3)
-    for p in (acc, tri):
+    swp = sub.add_parser("sweep")
+    swp.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
+    swp.add_argument("--seeds", type=int, default=3)
+    swp.add_argument("--systems", nargs="*", default=None, help=f"subset of {list(_sweep_systems())}")
+    swp.add_argument("--out", type=Path, required=True, help="JSON-lines file the rows are appended to")
+    tab = sub.add_parser("table")
+    tab.add_argument("files", type=Path, nargs="+")
+    for p in (acc, tri, swp):
         p.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    if args.what == "table":
+        table(args.files)
+        return
     torch.set_num_threads(args.threads)
-    if args.what == "accuracy":
+    if args.what == "sweep":
+        sweep(args.n, args.seeds, args.systems, args.out)
+    elif args.what == "accuracy":
         training = {
             k: float(v) if "." in v or "e" in v else int(v) for k, v in (a.split("=") for a in args.training)
         }
