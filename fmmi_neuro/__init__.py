@@ -13,6 +13,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from fmmi_neuro._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
@@ -66,18 +68,17 @@ _PUBLIC: dict[str, str] = {
 _SUBMODULES = {"simulate", "engine", "io", "scoring", "stats", "report", "batch"}
 
 
+_public_getattr, _public_dir = lazy_exports(__name__, _PUBLIC, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return import_module(f"fmmi_neuro.{name}")
-    if name in _PUBLIC:
-        value = getattr(import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fmmi_neuro' has no attribute {name!r}")
+    return _public_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC, *_SUBMODULES])
+    return sorted([*_public_dir(), *_SUBMODULES])
 
 
 __all__ = sorted(_PUBLIC)

@@ -12,8 +12,7 @@ Examples
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from fmmi_neuro._lazy import lazy_exports
 
 _NAMES: dict[str, str] = {
     "RegionTimeSeries": "timeseries",
@@ -31,16 +30,7 @@ _NAMES: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        value = getattr(import_module(f"{__name__}.{_NAMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_NAMES])
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, globals())
 
 
 __all__ = sorted(_NAMES)
