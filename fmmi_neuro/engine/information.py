@@ -6,11 +6,11 @@ Sign convention: Omega = TC - DTC; Omega > 0 means redundancy-dominated, Omega <
 ``estimator="fmmi"`` (default) trains one Gaussian-aware multi-time velocity network per cross-fitting
 fold (``multitime_estimate``): every term comes from paths of the same field, the diagonal (-TC),
 one variable moving with the rest joint (-I(X_i; X_-i)) and the leave-one-out diagonals (-TC(X_-i));
-Omega is the average of the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i),
-DTC = TC - Omega and S = TC + DTC. ``estimator="gaussian_copula"`` is the
-closed-form baseline (``gaussian_copula.gaussian_copula_information``, bias-corrected); its standard
-errors come from the influence function of the Gaussian entropies (batch means over time, so they are
-robust to autocorrelation) and ignore the rank transform's own variability.
+Omega is the minimum-variance weighted mean of the identities 2 TC - sum_i I(X_i; X_-i) and
+(2 - k) TC + sum_i TC(X_-i) (``multitime_estimate.identity_weights``), DTC = TC - Omega, S = TC + DTC.
+``estimator="gaussian_copula"`` is the closed-form baseline (``gaussian_copula.gaussian_copula_information``,
+bias-corrected); its standard errors come from the influence function of the Gaussian entropies (batch
+means over time, so they are robust to autocorrelation) and ignore the rank transform's own variability.
 """
 
 from __future__ import annotations
@@ -271,6 +271,7 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
             "gaussian_part": {
                 key: np.asarray(value).tolist() for key, value in split_path_terms(estimate.gauss[0]).items()
             },
+            "identity_weight": float(terms["identity_weight"][0]),
             "steps": [int(r["steps"]) for r in estimate.training],
             "best_step": [int(r["best_step"][0]) for r in estimate.training],
         },

@@ -15,7 +15,8 @@ Paths used here (``Path(base, moving)``, ``tau(s) = base + s * moving``):
 - the diagonal of S without variable i (i at 0): entropy change ``-TC(X_{S-i})``.
 
 Omega = 2 TC - sum_i I(X_i; X_-i) = (2 - k) TC + sum_i TC(X_-i) (Omega > 0 redundancy-dominated,
-Omega < 0 synergy-dominated); ``assemble_terms`` averages the two, DTC = TC - Omega, S = TC + DTC.
+Omega < 0 synergy-dominated); ``assemble_terms`` takes a weighted mean of the two, DTC = TC - Omega,
+S = TC + DTC.
 
 Gaussian closed form (zero-mean, joint covariance ``Sigma``, block-diagonal ``Dm`` of the variables'
 own covariances, ``T = diag(tau)`` on coordinates): ``S_tau = (I - T) Dm (I - T) + T Sigma T`` and
@@ -110,13 +111,16 @@ def coordinate_index(dims: Sequence[int]) -> np.ndarray:
     return np.repeat(np.arange(len(dims)), dims)
 
 
-def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray) -> dict[str, np.ndarray]:
+def assemble_terms(
+    tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray, weight: float | np.ndarray = 0.5
+) -> dict[str, np.ndarray]:
     """TC, DTC, Omega and S from the three kinds of path terms (any leading shape; last axis = k).
 
     Two exact identities give Omega: ``2 TC - sum_i I(X_i; X_-i)`` and ``(2 - k) TC + sum_i TC(X_-i)``.
-    Estimates of the three kinds of terms err differently (the diagonal path moves every coordinate),
-    so Omega is their average; then ``DTC = TC - Omega`` and ``S = TC + DTC``. For exact terms both
-    identities agree and this is the closed form.
+    Estimates of the three kinds of terms err differently, so Omega is ``(1 - weight)`` times the first
+    plus ``weight`` times the second (``multitime_estimate.identity_weights`` picks the minimum-variance
+    weight); then ``DTC = TC - Omega`` and ``S = TC + DTC``. For exact terms both identities agree and
+    this is the closed form whatever the weight.
 
     Parameters
     ----------
@@ -126,6 +130,8 @@ def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray
         I(X_i; X_-i), nats.
     tc_minus : ndarray, shape (..., k)
         TC(X_-i), nats.
+    weight : float or ndarray broadcastable to shape (...)
+        Weight of the second identity, in [0, 1].
 
     Returns
     -------
@@ -136,7 +142,7 @@ def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray
     mi = np.asarray(mi_one_rest, dtype=np.float64)
     minus = np.asarray(tc_minus, dtype=np.float64)
     k = mi.shape[-1]
-    o_info = 0.5 * ((2 * tc - mi.sum(axis=-1)) + ((2 - k) * tc + minus.sum(axis=-1)))
+    o_info = (1 - weight) * (2 * tc - mi.sum(axis=-1)) + weight * ((2 - k) * tc + minus.sum(axis=-1))
     dtc = tc - o_info
     return {
         "tc": tc,
@@ -148,10 +154,11 @@ def assemble_terms(tc: np.ndarray, mi_one_rest: np.ndarray, tc_minus: np.ndarray
     }
 
 
-def split_path_terms(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Assemble terms from values ordered as ``term_paths`` (shape (..., 2k + 1))."""
+def split_path_terms(values: np.ndarray, weight: float | np.ndarray = 0.5) -> dict[str, np.ndarray]:
+    """Assemble terms from values ordered as ``term_paths`` (shape (..., 2k + 1)); ``weight`` as in
+    ``assemble_terms``."""
     k = (values.shape[-1] - 1) // 2
-    return assemble_terms(values[..., 0], values[..., 1 : 1 + k], values[..., 1 + k :])
+    return assemble_terms(values[..., 0], values[..., 1 : 1 + k], values[..., 1 + k :], weight)
 
 
 def block_diagonal(cov: np.ndarray, dims: Sequence[int]) -> np.ndarray:

@@ -164,11 +164,13 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
     -------
     dict
         ``o_info, tc, dtc, s_info`` and ``*_se`` (shape (G,)), ``tc_minus`` and ``mi_one_rest``
-        (shape (G, k)). Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        (shape (G, k)), ``identity_weight`` (shape (G,), see ``identity_weights``). Omega = TC - DTC;
+        > 0 redundancy, < 0 synergy.
     """
-    terms = split_path_terms(estimate.value)
-    series = split_path_terms(estimate.series)
     n_groups, n = estimate.series.shape[:2]
+    weight = identity_weights(estimate.series)
+    terms = split_path_terms(estimate.value, weight)
+    series = split_path_terms(estimate.series, weight[:, None])
     out: dict[str, np.ndarray] = {}
     for key in TERM_KEYS:
         out[key] = terms[key]
@@ -176,4 +178,34 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
         out[f"{key}_se"] = np.asarray(batch_means_stderr(per_sample)).reshape(n_groups)
     out["tc_minus"] = terms["tc_minus"]
     out["mi_one_rest"] = terms["mi_one_rest"]
+    out["identity_weight"] = weight
     return out
+
+
+def identity_weights(series: np.ndarray) -> np.ndarray:
+    """Minimum-variance weight of the second Omega identity, per group, in [0, 1].
+
+    Omega is ``(1 - w) (2 TC - sum_i I(X_i; X_-i)) + w ((2 - k) TC + sum_i TC(X_-i))``. Both identities are
+    exact, but their network corrections are noisy in different ways: the second multiplies the error of
+    TC by k - 2, so it is the worse one for large k, while with few variables the one-moving terms
+    I(X_i; X_-i) are often the noisier ones. ``w = (v1 - c) / (v1 + v2 - 2c)`` with v1, v2, c the
+    batch-means (co)variances of the two identities' per-sample series; 0.5 when they are identical.
+
+    Parameters
+    ----------
+    series : ndarray, shape (G, n, P)
+        Per-sample path terms in ``term_paths`` order, time-ordered.
+
+    Returns
+    -------
+    ndarray, shape (G,)
+    """
+    first = split_path_terms(series, 0.0)["o_info"].T
+    second = split_path_terms(series, 1.0)["o_info"].T
+    var_first = np.asarray(batch_means_stderr(first)) ** 2
+    var_diff = np.asarray(batch_means_stderr(first - second)) ** 2
+    var_second = np.asarray(batch_means_stderr(second)) ** 2
+    cov = 0.5 * (var_first + var_second - var_diff)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = (var_first - cov) / var_diff
+    return np.clip(np.nan_to_num(weight, nan=0.5, posinf=0.5, neginf=0.5), 0.0, 1.0).reshape(-1)
