@@ -130,7 +130,7 @@ def _sweep_systems() -> dict[str, dict]:
     return systems
 
 
-def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path) -> None:
+def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path, training: dict) -> None:
     """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``."""
     systems = _sweep_systems()
     unknown = sorted(set(names or []) - set(systems))
@@ -146,7 +146,7 @@ def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path) -> None
             for seed in range(seeds):
                 system = getattr(simulate, kind)(n, seed=seed, **spec)
                 start = time.perf_counter()
-                fm = information(system.samples, seed=seed, device="cpu")
+                fm = information(system.samples, seed=seed, device="cpu", **training)
                 t_fm = time.perf_counter() - start
                 start = time.perf_counter()
                 gc = information(system.samples, estimator="gaussian_copula")
@@ -208,7 +208,7 @@ def _load_regions(folder: Path, n_regions: int) -> np.ndarray:
     return data / data.std(axis=0)
 
 
-def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: int) -> None:
+def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: int, training: dict) -> None:
     """Seconds for all triplets of ``n_regions`` real regions: system mode (all), batched mode and one by
     one (both timed on a sample of triplets and extrapolated)."""
     data = _load_regions(folder, n_regions)
@@ -221,7 +221,7 @@ def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: i
     )
     gc = gc_group_terms(data, groups)
     start = time.perf_counter()
-    system = fmmi_group_terms(data, groups, mode="system", device="cpu")
+    system = fmmi_group_terms(data, groups, mode="system", device="cpu", **training)
     t_system = time.perf_counter() - start
     print(
         f"system  : {t_system:8.1f} s for all {len(groups)} triplets "
@@ -233,7 +233,7 @@ def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: i
     rng = np.random.default_rng(0)
     pick = rng.choice(len(groups), size=sample_batched, replace=False)
     start = time.perf_counter()
-    batched = fmmi_group_terms(data, groups[pick], mode="batched", device="cpu")
+    batched = fmmi_group_terms(data, groups[pick], mode="batched", device="cpu", **training)
     t_batched = (time.perf_counter() - start) / sample_batched
     print(
         f"batched : {t_batched:8.4f} s/triplet (timed on {sample_batched}) "
@@ -244,7 +244,7 @@ def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: i
     )
     start = time.perf_counter()
     for g in groups[pick[:sample_single]]:
-        information(data[:, g], seed=0, device="cpu")
+        information(data[:, g], seed=0, device="cpu", **training)
     t_single = (time.perf_counter() - start) / sample_single
     print(
         f"one-by-one information(): {t_single:8.2f} s/triplet (timed on {sample_single}) -> "
@@ -265,7 +265,6 @@ def main() -> None:
     acc.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
     acc.add_argument("--seeds", type=int, default=1)
     acc.add_argument("--cases", nargs="*", default=None, help=f"subset of {list(_cases())}")
-    acc.add_argument("--training", nargs="*", default=[], help="training overrides, e.g. max_steps=4000")
     tri = sub.add_parser("triplets")
     tri.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/hcp7_aal2"
@@ -282,22 +281,39 @@ def main() -> None:
     tab.add_argument("files", type=Path, nargs="+")
     for p in (acc, tri, swp):
         p.add_argument("--threads", type=int, default=2)
+        p.add_argument(
+            "--training",
+            nargs="*",
+            default=[],
+            help="training overrides, e.g. max_steps=4000 mask_idle=true omega_weighting=min_variance",
+        )
     args = parser.parse_args()
     if args.what == "table":
         table(args.files)
         return
     torch.set_num_threads(args.threads)
+    training = dict(_option(a) for a in args.training)
+    if training:
+        print(f"# training overrides: {training}")
     if args.what == "sweep":
-        sweep(args.n, args.seeds, args.systems, args.out)
+        sweep(args.n, args.seeds, args.systems, args.out, training)
     elif args.what == "accuracy":
-        training = {
-            k: float(v) if "." in v or "e" in v else int(v) for k, v in (a.split("=") for a in args.training)
-        }
-        if training:
-            print(f"# training overrides: {training}")
         accuracy(args.n, args.seeds, args.cases, training)
     else:
-        triplets(args.data, args.regions, args.sample_batched, args.sample_single)
+        triplets(args.data, args.regions, args.sample_batched, args.sample_single, training)
+
+
+def _option(text: str) -> tuple[str, int | float | bool | str]:
+    """``name=value`` -> (name, value as int, float, bool or str)."""
+    name, value = text.split("=", 1)
+    if value.lower() in ("true", "false"):
+        return name, value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return name, kind(value)
+        except ValueError:
+            pass
+    return name, value
 
 
 if __name__ == "__main__":

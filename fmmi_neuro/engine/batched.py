@@ -127,6 +127,7 @@ def fmmi_group_terms(
                 gauss=gaussian_path_terms(cov, dims, n_samples=n),
                 correction=part.mean(axis=1),
                 series=gaussian_path_influence(centred, cov, dims) + part,
+                settings=settings,
             )
         else:
             estimate = crossfit_path_terms(xg, dims, settings, seed=seed + index, device=torch_device)

@@ -6,8 +6,8 @@ Sign convention: Omega = TC - DTC; Omega > 0 means redundancy-dominated, Omega <
 ``estimator="fmmi"`` (default) trains one Gaussian-aware multi-time velocity network per cross-fitting
 fold (``multitime_estimate``): every term comes from paths of the same field, the diagonal (-TC),
 one variable moving with the rest joint (-I(X_i; X_-i)) and the leave-one-out diagonals (-TC(X_-i));
-Omega is the minimum-variance weighted mean of the identities 2 TC - sum_i I(X_i; X_-i) and
-(2 - k) TC + sum_i TC(X_-i) (``multitime_estimate.identity_weights``), DTC = TC - Omega, S = TC + DTC.
+Omega is the mean of the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i) (or their
+minimum-variance weighted mean, ``omega_weighting="min_variance"``), DTC = TC - Omega, S = TC + DTC.
 ``estimator="gaussian_copula"`` is the closed-form baseline (``gaussian_copula.gaussian_copula_information``,
 bias-corrected); its standard errors come from the influence function of the Gaussian entropies (batch
 means over time, so they are robust to autocorrelation) and ignore the rank transform's own variability.

@@ -124,14 +124,7 @@ def crossfit_path_terms(
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)
-        model = MultiTimeField(
-            sigma,
-            dims,
-            width=settings.width,
-            depth=settings.depth,
-            n_frequencies=settings.n_frequencies,
-            generator=init_generator,
-        ).to(device)
+        model = MultiTimeField.from_settings(sigma, dims, settings, init_generator).to(device)
         reports.append(train_field(model, x_t[:, fit], x_t[:, val], sampler, settings, generator))
         test = x_t[:, fold.test]
         for p, path in enumerate(paths):
@@ -164,11 +157,14 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
     -------
     dict
         ``o_info, tc, dtc, s_info`` and ``*_se`` (shape (G,)), ``tc_minus`` and ``mi_one_rest``
-        (shape (G, k)), ``identity_weight`` (shape (G,), see ``identity_weights``). Omega = TC - DTC;
-        > 0 redundancy, < 0 synergy.
+        (shape (G, k)), ``identity_weight`` (shape (G,): 0.5, or ``identity_weights`` with
+        ``omega_weighting="min_variance"``). Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
     n_groups, n = estimate.series.shape[:2]
-    weight = identity_weights(estimate.series)
+    if estimate.settings is not None and estimate.settings.omega_weighting == "min_variance":
+        weight = identity_weights(estimate.series)
+    else:
+        weight = np.full(n_groups, 0.5)
     terms = split_path_terms(estimate.value, weight)
     series = split_path_terms(estimate.series, weight[:, None])
     out: dict[str, np.ndarray] = {}

@@ -5,18 +5,20 @@ closed-form multi-time velocity of a Gaussian with the training fold's covarianc
 ``r_theta`` is an MLP whose last layer starts at zero, so an untrained model is exactly the Gaussian
 (copula) answer. G models with the same architecture (one per group of variables) live in stacked weight
 tensors of shape (G, in, out) and run through ``torch.baddbmm``; G = 1 is the single-group case. The
-residual sees ``[z, z**2, log(1 + z' S_tau^{-1} z), time features of every variable]`` (``S_tau`` the
-Gaussian field's covariance at the current times, whose solve it shares), with the coordinates of
-variables at time 0 zeroed:
+residual sees ``[z, z**2, time features of every variable]``; the squares let it pick up heteroscedastic
+(tail) dependence in a few hundred steps, where plain ``[z, time]`` sat on a plateau for over 1,000 steps
+in our runs. Two options (``TrainSettings``, off by default, measured in ``benchmarks/RESULTS.md``):
 
-- the squares let it pick up heteroscedastic (tail) dependence in a few hundred steps, where plain
-  ``[z, time]`` sat on a plateau for over 1,000 steps in our runs;
-- the Mahalanobis norm is the statistic elliptical (e.g. Student-t) dependence acts through; its log keeps
-  it well scaled (per-coordinate pieces of it blew up on near-singular synergistic systems and made the
-  30-dimensional Student-t terms overshoot);
-- a variable at time 0 is an independent shuffle, so the optimal residual ignores it; without the mask
-  the leave-one-out diagonals TC(X_-i) learned about half of their non-Gaussian part while TC learned 95 %
-  (Student-t, 5 variables), and Omega, which amplifies that imbalance k-fold, was worse than the copula's.
+- ``mask_idle``: a variable at time 0 is an independent shuffle, so the optimal residual ignores it; its
+  inputs are zeroed. Without the mask the leave-one-out diagonals TC(X_-i) learned about half of their
+  non-Gaussian part while TC learned 95 % (Student-t, 5 variables);
+- ``mahalanobis``: the input gains ``log(1 + z' S_tau^{-1} z)`` (``S_tau`` the Gaussian field's covariance
+  at the current times, whose solve it shares), the statistic elliptical (Student-t) dependence acts
+  through; the log keeps it well scaled.
+
+Together with ``omega_weighting="min_variance"`` they cut the error on 5-10-variable Student-t systems
+several-fold, but they under-learn the one-moving terms I(X_i; X_-i) on some synergistic systems, where
+the default is better; hence opt-in.
 
 Training regresses ``u`` onto ``x - x_src`` (per coordinate, on the coordinates that move along the
 sampled path) at ``z = (1 - tau) x_src + tau x`` where every variable's source row is drawn independently.
@@ -34,7 +36,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from fmmi_neuro._validation import check_in
 from fmmi_neuro.engine.multitime import coordinate_index, gaussian_field_matrices
+
+OMEGA_WEIGHTINGS = ("mean", "min_variance")
 
 # (batch_size, generator) -> (tau (B, k), moving (B, k) float mask)
 TimeSampler = Callable[[int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -77,6 +82,12 @@ class TrainSettings:
         Monte-Carlo draws of (s, shuffles, probe) per held-out sample and path.
     exact_max_dim : int
         Exact divergence up to this many moving coordinates, Hutchinson above.
+    mask_idle : bool
+        Zero the residual's inputs from variables at time 0 (see the module notes).
+    mahalanobis : bool
+        Add ``log(1 + z' S_tau^{-1} z)`` to the residual's inputs.
+    omega_weighting : {"mean", "min_variance"}
+        How Omega combines its two identities (``multitime_estimate.identity_weights``).
     """
 
     max_steps: int = 4000
@@ -97,6 +108,9 @@ class TrainSettings:
     n_folds: int = 2
     n_draws: int = 4
     exact_max_dim: int = 16
+    mask_idle: bool = False
+    mahalanobis: bool = False
+    omega_weighting: str = "mean"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,7 +122,9 @@ def make_settings(**training) -> TrainSettings:
     unknown = sorted(set(training) - known)
     if unknown:
         raise ValueError(f"unknown training option(s) {unknown}; known options are {sorted(known)}.")
-    return TrainSettings(**training)
+    settings = TrainSettings(**training)
+    check_in(settings.omega_weighting, OMEGA_WEIGHTINGS, "omega_weighting")
+    return settings
 
 
 class StackedMLP(nn.Module):
@@ -162,6 +178,8 @@ class MultiTimeField(nn.Module):
         Residual MLP size and time-embedding frequencies.
     generator : torch.Generator
         Initialisation randomness.
+    mask_idle, mahalanobis : bool
+        Residual input options (see the module notes and ``TrainSettings``).
     """
 
     def __init__(
@@ -173,6 +191,8 @@ class MultiTimeField(nn.Module):
         depth: int,
         n_frequencies: int,
         generator: torch.Generator,
+        mask_idle: bool = False,
+        mahalanobis: bool = False,
     ):
         super().__init__()
         self.dims = list(dims)
@@ -183,8 +203,25 @@ class MultiTimeField(nn.Module):
         self.register_buffer("dblock", torch.where(same, sigma, torch.zeros_like(sigma)))
         self.register_buffer("frequencies", math.pi * torch.arange(1, n_frequencies + 1, dtype=sigma.dtype))
         k, d_total = len(dims), owner.numel()
-        d_in = 2 * d_total + 1 + k * (1 + 2 * n_frequencies)
+        self.mask_idle, self.mahalanobis = mask_idle, mahalanobis
+        d_in = 2 * d_total + int(mahalanobis) + k * (1 + 2 * n_frequencies)
         self.residual = StackedMLP(sigma.shape[0], d_in, d_total, width, depth, generator)
+
+    @classmethod
+    def from_settings(
+        cls, sigma: torch.Tensor, dims: Sequence[int], settings: TrainSettings, generator: torch.Generator
+    ) -> MultiTimeField:
+        """A field with the architecture and input options of ``settings``."""
+        return cls(
+            sigma,
+            dims,
+            width=settings.width,
+            depth=settings.depth,
+            n_frequencies=settings.n_frequencies,
+            generator=generator,
+            mask_idle=settings.mask_idle,
+            mahalanobis=settings.mahalanobis,
+        )
 
     def embed(self, tau: torch.Tensor) -> torch.Tensor:
         """Time features ``[tau, sin(f tau), cos(f tau)]`` per variable; (G, B, k) -> (G, B, k (1 + 2F))."""
@@ -205,16 +242,18 @@ class MultiTimeField(nn.Module):
     ) -> torch.Tensor:
         """The network part r_theta; z (G, B, D), tau (G, B, k) -> (G, B, D).
 
-        Features of variables at time 0 (shuffled, hence independent of everything) are zeroed, as the
-        optimal residual does not depend on them; ``w = S_tau^{-1} z`` (from ``gaussian_parts``, used for
-        the Mahalanobis feature) is recomputed when not given.
+        With ``mask_idle`` the inputs of variables at time 0 (shuffled, hence independent of everything)
+        are zeroed, as the optimal residual does not depend on them; ``w = S_tau^{-1} z`` (from
+        ``gaussian_parts``, for the Mahalanobis feature) is recomputed when needed and not given.
         """
-        if w is None:
+        if self.mahalanobis and w is None:
             _, w = self.gaussian_parts(z, tau)
-        present = (tau > 0).to(z.dtype)[..., self.owner]
-        z = z * present
-        mahalanobis = torch.log1p((z * w).sum(-1, keepdim=True).clamp(min=0.0))
-        return self.residual(torch.cat([z, z * z, mahalanobis, self.embed(tau)], dim=-1))
+        if self.mask_idle:
+            z = z * (tau > 0).to(z.dtype)[..., self.owner]
+        features = [z, z * z, self.embed(tau)]
+        if self.mahalanobis:
+            features.insert(2, torch.log1p((z * w).sum(-1, keepdim=True).clamp(min=0.0)))
+        return self.residual(torch.cat(features, dim=-1))
 
     def forward(self, z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """Full velocity; z (G, B, D), tau (G, B, k) -> (G, B, D)."""

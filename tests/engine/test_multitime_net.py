@@ -11,20 +11,21 @@ from fmmi_neuro.engine.multitime_estimate import identity_weights
 from fmmi_neuro.engine.multitime_net import MultiTimeField
 
 
-def _field(dims, seed=0):
+def _field(dims, seed=0, **options):
     generator = torch.Generator().manual_seed(seed)
     d_total = sum(dims)
     a = torch.randn(d_total, d_total, generator=generator)
     sigma = (a @ a.T / d_total + torch.eye(d_total))[None]
-    field = MultiTimeField(sigma, dims, width=16, depth=2, n_frequencies=2, generator=generator)
+    field = MultiTimeField(sigma, dims, width=16, depth=2, n_frequencies=2, generator=generator, **options)
     with torch.no_grad():  # a non-zero last layer, so the residual is not trivially 0
         field.residual.weights[-1].normal_(generator=generator)
     return field
 
 
-def test_untrained_field_is_the_gaussian_velocity():
+@pytest.mark.parametrize("options", [{}, {"mask_idle": True, "mahalanobis": True}])
+def test_untrained_field_is_the_gaussian_velocity(options):
     dims = [1, 2, 1]
-    field = _field(dims)
+    field = _field(dims, **options)
     with torch.no_grad():
         field.residual.weights[-1].zero_()
     z, tau = torch.randn(1, 50, 4), torch.rand(1, 50, 3)
@@ -33,10 +34,11 @@ def test_untrained_field_is_the_gaussian_velocity():
     assert torch.allclose(field(z, tau), expected, atol=1e-5)
 
 
-def test_residual_ignores_variables_at_time_zero():
+@pytest.mark.parametrize("mahalanobis", [False, True])
+def test_masked_residual_ignores_variables_at_time_zero(mahalanobis):
     """A variable at time 0 is an independent shuffle: changing it must not change the residual."""
     dims = [1, 2, 1]
-    field = _field(dims)
+    field = _field(dims, mask_idle=True, mahalanobis=mahalanobis)
     z = torch.randn(1, 64, 4)
     tau = torch.rand(1, 64, 3) * 0.9 + 0.05
     tau[..., 1] = 0.0  # variable 1 (coordinates 1-2) sits at its shuffled start
@@ -74,3 +76,10 @@ def test_identity_weights_equal_noise_is_half_and_exact_terms_ignore_the_weight(
     tc, mi = 1.0, np.array([0.7, 0.6, 0.5])
     for w in (0.0, 0.3, 1.0):
         assert mt.assemble_terms(np.array(tc), mi, tc - mi, w)["o_info"] == pytest.approx(0.2)
+
+
+def test_bad_omega_weighting_raises():
+    from fmmi_neuro.engine.multitime_net import make_settings
+
+    with pytest.raises(ValueError, match="omega_weighting"):
+        make_settings(omega_weighting="median")
