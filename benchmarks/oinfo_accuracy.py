@@ -75,7 +75,25 @@ def accuracy(ns: list[int], seeds: int, names: list[str] | None, training: dict)
         f"{'|err| fmmi':>10s} {'|err| gc':>9s} {'s fmmi':>7s} {'s gc':>6s}",
         flush=True,
     )
-    for name, spec in cases.items():
+    for name, n, seed, system, fm, t_fm, gc, t_gc in _fits(cases, names, ns, seeds, training):
+        truth = system.truth.o_info
+        print(
+            f"{name:34s} {n:6d} {seed:4d} {truth:8.4f} {fm.o_info:8.4f} {fm.o_info_se:6.3f} "
+            f"{gc.o_info:8.4f} {abs(fm.o_info - truth):10.4f} {abs(gc.o_info - truth):9.4f} "
+            f"{t_fm:7.1f} {t_gc:6.2f}",
+            flush=True,
+        )
+
+
+def _fits(specs: dict[str, dict], names: list[str] | None, ns: list[int], seeds: int, training: dict):
+    """For each (system, n, seed): (name, n, seed, System, fmmi InfoResult, s, gc InfoResult, s).
+
+    Data seed and estimator seed are the same; ``names`` (optional) picks systems of ``specs``.
+    """
+    unknown = sorted(set(names or []) - set(specs))
+    if unknown:
+        raise SystemExit(f"unknown system(s) {unknown}; known: {list(specs)}")
+    for name, spec in specs.items():
         if names and name not in names:
             continue
         spec = dict(spec)
@@ -89,13 +107,7 @@ def accuracy(ns: list[int], seeds: int, names: list[str] | None, training: dict)
                 start = time.perf_counter()
                 gc = information(system.samples, estimator="gaussian_copula")
                 t_gc = time.perf_counter() - start
-                truth = system.truth.o_info
-                print(
-                    f"{name:34s} {n:6d} {seed:4d} {truth:8.4f} {fm.o_info:8.4f} {fm.o_info_se:6.3f} "
-                    f"{gc.o_info:8.4f} {abs(fm.o_info - truth):10.4f} {abs(gc.o_info - truth):9.4f} "
-                    f"{t_fm:7.1f} {t_gc:6.2f}",
-                    flush=True,
-                )
+                yield name, n, seed, system, fm, t_fm, gc, t_gc
 
 
 def _sweep_systems() -> dict[str, dict]:
@@ -133,40 +145,24 @@ def _sweep_systems() -> dict[str, dict]:
 def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path, training: dict) -> None:
     """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``."""
     systems = _sweep_systems()
-    unknown = sorted(set(names or []) - set(systems))
-    if unknown:
-        raise SystemExit(f"unknown system(s) {unknown}; known: {list(systems)}")
     _header()
-    for name, spec in systems.items():
-        if names and name not in names:
-            continue
-        spec = dict(spec)
-        kind = spec.pop("kind")
-        for n in ns:
-            for seed in range(seeds):
-                system = getattr(simulate, kind)(n, seed=seed, **spec)
-                start = time.perf_counter()
-                fm = information(system.samples, seed=seed, device="cpu", **training)
-                t_fm = time.perf_counter() - start
-                start = time.perf_counter()
-                gc = information(system.samples, estimator="gaussian_copula")
-                t_gc = time.perf_counter() - start
-                row = {
-                    "system": name,
-                    "n": n,
-                    "seed": seed,
-                    "truth": system.truth.o_info,
-                    "fmmi": fm.o_info,
-                    "fmmi_se": fm.o_info_se,
-                    "gc": gc.o_info,
-                    "s_fmmi": t_fm,
-                    "s_gc": t_gc,
-                    "steps": fm.settings["steps"],
-                    "finished": f"{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}",
-                }
-                print(json.dumps(row), flush=True)
-                with out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+    for name, n, seed, system, fm, t_fm, gc, t_gc in _fits(systems, names, ns, seeds, training):
+        row = {
+            "system": name,
+            "n": n,
+            "seed": seed,
+            "truth": system.truth.o_info,
+            "fmmi": fm.o_info,
+            "fmmi_se": fm.o_info_se,
+            "gc": gc.o_info,
+            "s_fmmi": t_fm,
+            "s_gc": t_gc,
+            "steps": fm.settings["steps"],
+            "finished": f"{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}",
+        }
+        print(json.dumps(row), flush=True)
+        with out.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
 
 
 def tolerance(truth: float, n: int) -> float:
