@@ -6,8 +6,10 @@ Sign convention: Omega = TC - DTC; Omega > 0 means redundancy-dominated, Omega <
 ``estimator="fmmi"`` (default) trains one Gaussian-aware multi-time velocity network per cross-fitting
 fold (``multitime_estimate``): every term comes from paths of the same field, the diagonal (-TC),
 one variable moving with the rest joint (-I(X_i; X_-i)) and the leave-one-out diagonals (-TC(X_-i));
-Omega is the mean of the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i) (or their
-minimum-variance weighted mean, ``omega_weighting="min_variance"``), DTC = TC - Omega, S = TC + DTC.
+Omega weighs the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i) (by default the
+second alone for k <= 4 variables, their minimum-variance combination above: ``omega_weighting``),
+DTC = TC - Omega, S = TC + DTC. The network residual is chosen by training rows per coordinate
+(``residual="auto"``, see ``multitime_net``).
 ``estimator="gaussian_copula"`` is the closed-form baseline (``gaussian_copula.gaussian_copula_information``,
 bias-corrected); its standard errors come from the influence function of the Gaussian entropies (batch
 means over time, so they are robust to autocorrelation) and ignore the rank transform's own variability.
@@ -272,6 +274,7 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
                 key: np.asarray(value).tolist() for key, value in split_path_terms(estimate.gauss[0]).items()
             },
             "identity_weight": float(terms["identity_weight"][0]),
+            "residual": [r["residual"] for r in estimate.training],
             "steps": [int(r["steps"]) for r in estimate.training],
             "best_step": [int(r["best_step"][0]) for r in estimate.training],
         },

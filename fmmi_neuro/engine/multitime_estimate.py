@@ -36,6 +36,8 @@ from fmmi_neuro.engine.multitime_net import (
 )
 
 TERM_KEYS = ("o_info", "tc", "dtc", "s_info")
+AUTO_SECOND_IDENTITY_MAX_VARS = 4
+"""Up to this many variables, ``omega_weighting="auto"`` takes Omega from the second identity alone."""
 
 
 @dataclass
@@ -124,7 +126,7 @@ def crossfit_path_terms(
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)
-        model = MultiTimeField.from_settings(sigma, dims, settings, init_generator).to(device)
+        model = MultiTimeField.from_settings(sigma, dims, settings, init_generator, n_fit=len(fit)).to(device)
         reports.append(train_field(model, x_t[:, fit], x_t[:, val], sampler, settings, generator))
         test = x_t[:, fold.test]
         for p, path in enumerate(paths):
@@ -157,14 +159,12 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
     -------
     dict
         ``o_info, tc, dtc, s_info`` and ``*_se`` (shape (G,)), ``tc_minus`` and ``mi_one_rest``
-        (shape (G, k)), ``identity_weight`` (shape (G,): 0.5, or ``identity_weights`` with
-        ``omega_weighting="min_variance"``). Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        (shape (G, k)), ``identity_weight`` (shape (G,), the weight of the second identity: see
+        ``omega_weight``). Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
     n_groups, n = estimate.series.shape[:2]
-    if estimate.settings is not None and estimate.settings.omega_weighting == "min_variance":
-        weight = identity_weights(estimate.series)
-    else:
-        weight = np.full(n_groups, 0.5)
+    weighting = "mean" if estimate.settings is None else estimate.settings.omega_weighting
+    weight = omega_weight(estimate.series, weighting)
     terms = split_path_terms(estimate.value, weight)
     series = split_path_terms(estimate.series, weight[:, None])
     out: dict[str, np.ndarray] = {}
@@ -176,6 +176,30 @@ def terms_with_stderr(estimate: PathEstimate) -> dict[str, np.ndarray]:
     out["mi_one_rest"] = terms["mi_one_rest"]
     out["identity_weight"] = weight
     return out
+
+
+def omega_weight(series: np.ndarray, weighting: str) -> np.ndarray:
+    """Weight of the second Omega identity ``(2 - k) TC + sum_i TC(X_-i)`` per group, shape (G,).
+
+    ``"mean"``: 0.5. ``"min_variance"``: ``identity_weights``. ``"auto"``: 1 (the second identity alone)
+    for k <= 4 variables, ``identity_weights`` above. The second identity uses only diagonal paths, which
+    the networks learn better than the one-moving paths of I(X_i; X_-i) (70-90 % of their non-Gaussian
+    part in our measurements, see ``benchmarks/RESULTS.md``), and for k <= 4 it multiplies TC's error by
+    |2 - k| <= 2, no more than the first identity does; with more variables that factor grows and the
+    minimum-variance weight decides.
+
+    Parameters
+    ----------
+    series : ndarray, shape (G, n, 2k + 1)
+        Per-sample path terms in ``term_paths`` order, time-ordered.
+    weighting : {"mean", "min_variance", "auto"}
+    """
+    n_groups, k = series.shape[0], (series.shape[-1] - 1) // 2
+    if weighting == "mean":
+        return np.full(n_groups, 0.5)
+    if weighting == "auto" and k <= AUTO_SECOND_IDENTITY_MAX_VARS:
+        return np.ones(n_groups)
+    return identity_weights(series)
 
 
 def identity_weights(series: np.ndarray) -> np.ndarray:

@@ -2,23 +2,30 @@
 
 The field is Gaussian-aware: ``u(z, tau) = u_Gauss(z, tau) + r_theta(z, tau)``, where ``u_Gauss`` is the
 closed-form multi-time velocity of a Gaussian with the training fold's covariance (see ``multitime``) and
-``r_theta`` is an MLP whose last layer starts at zero, so an untrained model is exactly the Gaussian
+the residual ``r_theta`` starts at zero (zero last layers), so an untrained model is exactly the Gaussian
 (copula) answer. G models with the same architecture (one per group of variables) live in stacked weight
-tensors of shape (G, in, out) and run through ``torch.baddbmm``; G = 1 is the single-group case. The
-residual sees ``[z, z**2, time features of every variable]``; the squares let it pick up heteroscedastic
-(tail) dependence in a few hundred steps, where plain ``[z, time]`` sat on a plateau for over 1,000 steps
-in our runs. Two options (``TrainSettings``, off by default, measured in ``benchmarks/RESULTS.md``):
+tensors of shape (G, in, out) and run through ``torch.baddbmm``; G = 1 is the single-group case.
 
-- ``mask_idle``: a variable at time 0 is an independent shuffle, so the optimal residual ignores it; its
-  inputs are zeroed. Without the mask the leave-one-out diagonals TC(X_-i) learned about half of their
-  non-Gaussian part while TC learned 95 % (Student-t, 5 variables);
-- ``mahalanobis``: the input gains ``log(1 + z' S_tau^{-1} z)`` (``S_tau`` the Gaussian field's covariance
-  at the current times, whose solve it shares), the statistic elliptical (Student-t) dependence acts
-  through; the log keeps it well scaled.
+The residual (``TrainSettings.residual``; every choice measured in ``benchmarks/RESULTS.md``):
 
-Together with ``omega_weighting="min_variance"`` they cut the error on 5-10-variable Student-t systems
-several-fold, but they under-learn the one-moving terms I(X_i; X_-i) on some synergistic systems, where
-the default is better; hence opt-in.
+- ``"mlp"``: an MLP over ``[z, z**2, log(1 + z' S_tau^{-1} z), time features of every variable]``. The
+  squares let it pick up heteroscedastic (tail) dependence in a few hundred steps (plain ``[z, time]`` sat
+  on a plateau for over 1,000 steps); the Mahalanobis norm (``mahalanobis``, sharing the Gaussian field's
+  solve) is the statistic elliptical (Student-t) dependence acts through; the inputs of variables at time 0,
+  independent shuffles the optimal residual ignores, are zeroed (``mask_idle``: without it the
+  leave-one-out diagonals TC(X_-i) learned about half of their non-Gaussian part while TC learned 95 %).
+- ``"radial"``: ``r_c = alpha_i z_c + beta_i (S_tau^{-1} z)_c + gamma_i u_Gauss,c`` with per-variable
+  coefficients from a small network of rotation-invariant statistics (``MultiTimeField.radial_field``).
+  The MLP memorises a few hundred samples (at n = 1,200 with 15 coordinates its held-out loss rose from the
+  first steps, so early stopping kept the Gaussian start); the radial residual cannot, and learns
+  elliptical dependence there, but less than the MLP on scalar Student-t systems at n = 10,000.
+- ``"auto"`` (default): ``"radial"`` below ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per
+  coordinate, else ``"mlp"``; ``"radial+mlp"`` trains the radial part and then the MLP on top of it.
+
+Every variant under-learns the one-moving terms I(X_i; X_-i) (70-90 % of their non-Gaussian part, even when
+trained on them alone), which is why ``omega_weighting="auto"`` takes Omega from the diagonal paths for up to
+four variables (``multitime_estimate.omega_weight``), and all of them under-learn TC on strongly
+synergistic heavy-tailed systems (a near-deterministic sum, curved after the rank transform).
 
 Training regresses ``u`` onto ``x - x_src`` (per coordinate, on the coordinates that move along the
 sampled path) at ``z = (1 - tau) x_src + tau x`` where every variable's source row is drawn independently.
@@ -39,7 +46,18 @@ from torch import nn
 from fmmi_neuro._validation import check_in
 from fmmi_neuro.engine.multitime import coordinate_index, gaussian_field_matrices
 
-OMEGA_WEIGHTINGS = ("mean", "min_variance")
+OMEGA_WEIGHTINGS = ("mean", "min_variance", "auto")
+FIELD_RESIDUALS = ("mlp", "radial", "radial+mlp")
+RESIDUALS = ("auto", *FIELD_RESIDUALS)
+AUTO_RADIAL_ROWS_PER_COORDINATE = 100
+"""``residual="auto"`` picks the radial residual below this many training rows per coordinate, else the MLP.
+
+Measured (``benchmarks/RESULTS.md``): with 15 coordinates the MLP's held-out loss rose from its first
+steps at 34 rows per coordinate (n = 1,200, 2 folds) and it learned at 283 (n = 10,000); the radial
+residual learned at both but, on scalar Student-t systems at n = 10,000, less than the MLP. 100 lies between
+the two regimes (their geometric mean is 98)."""
+RADIAL_WIDTH = 64
+"""Hidden width of the radial residual's coefficient network (2 hidden layers)."""
 
 # (batch_size, generator) -> (tau (B, k), moving (B, k) float mask)
 TimeSampler = Callable[[int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -86,8 +104,13 @@ class TrainSettings:
         Zero the residual's inputs from variables at time 0 (see the module notes).
     mahalanobis : bool
         Add ``log(1 + z' S_tau^{-1} z)`` to the residual's inputs.
-    omega_weighting : {"mean", "min_variance"}
-        How Omega combines its two identities (``multitime_estimate.identity_weights``).
+    omega_weighting : {"mean", "min_variance", "auto"}
+        How Omega combines its two identities (``multitime_estimate.omega_weight``).
+    residual : {"auto", "mlp", "radial", "radial+mlp"}
+        The network part of the field (see the module notes): the MLP over coordinates, the radial
+        residual, or the radial residual first and then the MLP on top of it (two training stages, each
+        with its own early stopping; ``mask_idle`` and ``mahalanobis`` apply to the MLP). ``"auto"``:
+        ``resolve_residual`` by training rows per coordinate.
     """
 
     max_steps: int = 4000
@@ -108,12 +131,21 @@ class TrainSettings:
     n_folds: int = 2
     n_draws: int = 4
     exact_max_dim: int = 16
-    mask_idle: bool = False
-    mahalanobis: bool = False
-    omega_weighting: str = "mean"
+    mask_idle: bool = True
+    mahalanobis: bool = True
+    omega_weighting: str = "auto"
+    residual: str = "auto"
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def resolve_residual(residual: str, n_fit: int, n_coordinates: int) -> str:
+    """The residual a field is built with: ``residual`` itself, or for ``"auto"`` ``"radial"`` when there are
+    fewer than ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per coordinate and ``"mlp"`` otherwise."""
+    if residual != "auto":
+        return residual
+    return "radial" if n_fit < AUTO_RADIAL_ROWS_PER_COORDINATE * n_coordinates else "mlp"
 
 
 def make_settings(**training) -> TrainSettings:
@@ -124,6 +156,7 @@ def make_settings(**training) -> TrainSettings:
         raise ValueError(f"unknown training option(s) {unknown}; known options are {sorted(known)}.")
     settings = TrainSettings(**training)
     check_in(settings.omega_weighting, OMEGA_WEIGHTINGS, "omega_weighting")
+    check_in(settings.residual, RESIDUALS, "residual")
     return settings
 
 
@@ -179,7 +212,10 @@ class MultiTimeField(nn.Module):
     generator : torch.Generator
         Initialisation randomness.
     mask_idle, mahalanobis : bool
-        Residual input options (see the module notes and ``TrainSettings``).
+        MLP input options (see the module notes and ``TrainSettings``).
+    residual : {"mlp", "radial", "radial+mlp"}
+        Which network parts ``r_theta`` sums; they are trained in this order (``stages``). (``"auto"`` is
+        resolved by ``from_settings``.)
     """
 
     def __init__(
@@ -193,8 +229,10 @@ class MultiTimeField(nn.Module):
         generator: torch.Generator,
         mask_idle: bool = False,
         mahalanobis: bool = False,
+        residual: str = "mlp",
     ):
         super().__init__()
+        check_in(residual, FIELD_RESIDUALS, "residual")
         self.dims = list(dims)
         owner = torch.as_tensor(coordinate_index(dims))
         self.register_buffer("owner", owner)
@@ -202,16 +240,31 @@ class MultiTimeField(nn.Module):
         same = owner[:, None] == owner[None, :]
         self.register_buffer("dblock", torch.where(same, sigma, torch.zeros_like(sigma)))
         self.register_buffer("frequencies", math.pi * torch.arange(1, n_frequencies + 1, dtype=sigma.dtype))
+        self.register_buffer("membership", nn.functional.one_hot(owner, len(dims)).to(sigma.dtype))
+        self.register_buffer("dim_sizes", torch.as_tensor(self.dims, dtype=sigma.dtype))
         k, d_total = len(dims), owner.numel()
+        n_models, n_time = sigma.shape[0], k * (1 + 2 * n_frequencies)
         self.mask_idle, self.mahalanobis = mask_idle, mahalanobis
-        d_in = 2 * d_total + int(mahalanobis) + k * (1 + 2 * n_frequencies)
-        self.residual = StackedMLP(sigma.shape[0], d_in, d_total, width, depth, generator)
+        self.stages = residual.split("+")
+        self.parts = nn.ModuleDict()
+        if "radial" in self.stages:
+            self.parts["radial"] = StackedMLP(n_models, 1 + 2 * k + n_time, 3 * k, RADIAL_WIDTH, 2, generator)
+        if "mlp" in self.stages:
+            d_in = 2 * d_total + int(mahalanobis) + n_time
+            self.parts["mlp"] = StackedMLP(n_models, d_in, d_total, width, depth, generator)
+        self.enabled = list(self.stages)
 
     @classmethod
     def from_settings(
-        cls, sigma: torch.Tensor, dims: Sequence[int], settings: TrainSettings, generator: torch.Generator
+        cls,
+        sigma: torch.Tensor,
+        dims: Sequence[int],
+        settings: TrainSettings,
+        generator: torch.Generator,
+        n_fit: int,
     ) -> MultiTimeField:
-        """A field with the architecture and input options of ``settings``."""
+        """A field with the architecture and input options of ``settings``, to be trained on ``n_fit`` rows
+        (which ``residual="auto"`` resolves with, see ``resolve_residual``)."""
         return cls(
             sigma,
             dims,
@@ -221,6 +274,7 @@ class MultiTimeField(nn.Module):
             generator=generator,
             mask_idle=settings.mask_idle,
             mahalanobis=settings.mahalanobis,
+            residual=resolve_residual(settings.residual, n_fit, sum(dims)),
         )
 
     def embed(self, tau: torch.Tensor) -> torch.Tensor:
@@ -237,28 +291,64 @@ class MultiTimeField(nn.Module):
         a, s_tau = gaussian_field_matrices(tau[..., self.owner], self.sigma[:, None], self.dblock[:, None])
         return a, torch.linalg.solve(s_tau, z[..., None])[..., 0]
 
-    def residual_field(
-        self, z: torch.Tensor, tau: torch.Tensor, w: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """The network part r_theta; z (G, B, D), tau (G, B, k) -> (G, B, D).
+    def mlp_field(self, z: torch.Tensor, tau: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+        """The MLP part; inputs ``[z, z**2, (log(1 + z' w)), time]``, (G, B, D) -> (G, B, D).
+
+        ``w = S_tau^{-1} z`` is needed only with ``mahalanobis``.
 
         With ``mask_idle`` the inputs of variables at time 0 (shuffled, hence independent of everything)
-        are zeroed, as the optimal residual does not depend on them; ``w = S_tau^{-1} z`` (from
-        ``gaussian_parts``, for the Mahalanobis feature) is recomputed when needed and not given.
+        are zeroed, as the optimal residual does not depend on them.
         """
-        if self.mahalanobis and w is None:
-            _, w = self.gaussian_parts(z, tau)
         if self.mask_idle:
             z = z * (tau > 0).to(z.dtype)[..., self.owner]
         features = [z, z * z, self.embed(tau)]
         if self.mahalanobis:
             features.insert(2, torch.log1p((z * w).sum(-1, keepdim=True).clamp(min=0.0)))
-        return self.residual(torch.cat(features, dim=-1))
+        return self.parts["mlp"](torch.cat(features, dim=-1))
+
+    def radial_field(
+        self, z: torch.Tensor, tau: torch.Tensor, a: torch.Tensor, w: torch.Tensor
+    ) -> torch.Tensor:
+        """The radial part ``r_c = alpha_i z_c + beta_i w_c + gamma_i (A w)_c`` (coordinate c of variable i).
+
+        The per-variable coefficients come from a small MLP of rotation-invariant statistics only: the
+        Mahalanobis norm ``log(1 + z' w)`` over the variables off time 0, each such variable's
+        ``log(1 + |z_i|^2 / d_i)`` and ``z_i' w_i`` (squashed to (-1, 1)), and the times. A Gaussian scale
+        mixture (e.g. Student-t) moves along these directions with scales set by these statistics, and
+        the coefficient network cannot memorise sample points, so it learns at a few hundred samples.
+        (G, B, D) -> (G, B, D).
+        """
+        active = (tau > 0).to(z.dtype)
+        zw = z * w * active[..., self.owner]
+        norm = torch.log1p(zw.sum(-1, keepdim=True).clamp(min=0.0))
+        spread = torch.log1p((z * z) @ self.membership / self.dim_sizes) * active
+        alignment = zw @ self.membership
+        alignment = alignment / (1.0 + alignment.abs())
+        coef = self.parts["radial"](torch.cat([norm, spread, alignment, self.embed(tau)], dim=-1))
+        alpha, beta, gamma = (c[..., self.owner] for c in coef.chunk(3, dim=-1))
+        return alpha * z + beta * w + gamma * (a @ w[..., None])[..., 0]
+
+    def residual_field(
+        self, z: torch.Tensor, tau: torch.Tensor, parts: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """The network part r_theta (sum of the enabled parts); z (G, B, D), tau (G, B, k) -> (G, B, D).
+
+        ``parts = (A, w)`` from ``gaussian_parts`` is computed when not given and needed.
+        """
+        if parts is None and ("radial" in self.enabled or self.mahalanobis):
+            parts = self.gaussian_parts(z, tau)
+        a, w = parts if parts is not None else (None, None)
+        out = torch.zeros_like(z)
+        if "radial" in self.enabled:
+            out = out + self.radial_field(z, tau, a, w)
+        if "mlp" in self.enabled:
+            out = out + self.mlp_field(z, tau, w)
+        return out
 
     def forward(self, z: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """Full velocity; z (G, B, D), tau (G, B, k) -> (G, B, D)."""
         a, w = self.gaussian_parts(z, tau)
-        return (a @ w[..., None])[..., 0] + self.residual_field(z, tau, w)
+        return (a @ w[..., None])[..., 0] + self.residual_field(z, tau, (a, w))
 
 
 def group_time_sampler(
@@ -323,6 +413,10 @@ def train_field(
 ) -> dict:
     """Fit the residual by flow matching with early stopping on the validation loss (per model).
 
+    The residual's parts are trained one after another (``field.stages``): each stage adds its part,
+    trains only that part's parameters from its zero start, and keeps its best-validation weights, so a
+    later part is kept only where it improves on the earlier ones.
+
     Parameters
     ----------
     field : MultiTimeField
@@ -336,8 +430,11 @@ def train_field(
     Returns
     -------
     dict
-        ``steps`` (int, steps run), ``best_step`` (ndarray (G,)), ``val_loss_gauss`` and ``val_loss``
-        (ndarray (G,), validation loss of the pure Gaussian field and of the kept model).
+        ``residual`` (str, the parts trained), ``steps`` (int, steps run over all stages),
+        ``best_step`` (ndarray (G,), of the last stage), ``stage_best_steps`` and ``stage_val_losses``
+        (lists with one ndarray (G,) per stage: the kept step and its validation loss), ``val_loss_gauss``
+        and ``val_loss`` (ndarray (G,), validation loss of the
+        pure Gaussian field and of the kept model).
     """
     owner = field.owner
     k = len(field.dims)
@@ -354,7 +451,41 @@ def train_field(
         with torch.no_grad():
             return _masked_loss(field, v_z, v_target, v_tau, v_moving)
 
-    params = list(field.residual.parameters())
+    field.enabled = []
+    gauss_loss = validate()
+    steps, stage_best, stage_loss = 0, [], []
+    for stage in field.stages:
+        field.enabled.append(stage)
+        report = _fit_part(field, field.parts[stage], x_fit, sampler, settings, generator, validate)
+        field.parts[stage].requires_grad_(False)
+        steps += report["steps"]
+        stage_best.append(report["best_step"])
+        stage_loss.append(report["val_loss"])
+    return {
+        "residual": "+".join(field.stages),
+        "steps": steps,
+        "best_step": stage_best[-1],
+        "stage_best_steps": stage_best,
+        "stage_val_losses": stage_loss,
+        "val_loss_gauss": gauss_loss.cpu().numpy(),
+        "val_loss": stage_loss[-1],
+    }
+
+
+def _fit_part(
+    field: MultiTimeField,
+    part: nn.Module,
+    x_fit: torch.Tensor,
+    sampler: TimeSampler,
+    settings: TrainSettings,
+    generator: torch.Generator,
+    validate: Callable[[], torch.Tensor],
+) -> dict:
+    """AdamW + EMA + per-model early stopping on ``validate()`` for the parameters of ``part`` only."""
+    owner = field.owner
+    k = len(field.dims)
+    device = x_fit.device
+    params = list(part.parameters())
     averaged = [p.detach().clone() for p in params]
     best = [p.detach().clone() for p in params]
     decay = 1.0 - 1.0 / max(1, settings.ema_window)
@@ -370,7 +501,6 @@ def train_field(
         return loss
 
     best_loss = validate()
-    gauss_loss = best_loss.clone()
     best_step = torch.zeros_like(best_loss, dtype=torch.long)
     optimiser = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=settings.max_steps)
@@ -402,12 +532,7 @@ def train_field(
     with torch.no_grad():
         for p, b in zip(params, best, strict=True):
             p.copy_(b)
-    return {
-        "steps": step,
-        "best_step": best_step.cpu().numpy(),
-        "val_loss_gauss": gauss_loss.cpu().numpy(),
-        "val_loss": best_loss.cpu().numpy(),
-    }
+    return {"steps": step, "best_step": best_step.cpu().numpy(), "val_loss": best_loss.cpu().numpy()}
 
 
 def covariance(x: np.ndarray) -> np.ndarray:

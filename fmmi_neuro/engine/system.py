@@ -158,7 +158,9 @@ def system_corrections(
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
         sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
-        model = MultiTimeField.from_settings(sigma, [1] * n_regions, settings, init_generator).to(device)
+        model = MultiTimeField.from_settings(
+            sigma, [1] * n_regions, settings, init_generator, n_fit=len(fit)
+        ).to(device)
         reports.append(train_field(model, x_t[None, fit], x_t[None, val], sampler, settings, generator))
         test = x_t[fold.test]
         for start in range(0, n_groups, chunk):

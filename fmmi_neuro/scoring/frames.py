@@ -108,7 +108,6 @@ def group_frame(
     return frame
 
 
-
 def unpack_data(data: Any) -> tuple[Any, list[str] | None, str, dict[str, Any]]:
     """Split ``data`` into (array-like, region names or None, name for messages, metadata).
 

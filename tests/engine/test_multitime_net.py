@@ -1,4 +1,5 @@
-"""The multi-time field's inputs and the weighting of the two O-information identities."""
+"""The multi-time field's residual parts, their staged training, and the weighting of the two O-information
+identities."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ import torch
 
 from fmmi_neuro.engine import multitime as mt
 from fmmi_neuro.engine.multitime_estimate import identity_weights
-from fmmi_neuro.engine.multitime_net import MultiTimeField
+from fmmi_neuro.engine.multitime_net import (
+    MultiTimeField,
+    group_time_sampler,
+    make_settings,
+    train_field,
+)
+
+RESIDUAL_OPTIONS = [
+    {},
+    {"mask_idle": True, "mahalanobis": True},
+    {"residual": "radial"},
+    {"residual": "radial+mlp", "mask_idle": True, "mahalanobis": True},
+]
 
 
 def _field(dims, seed=0, **options):
@@ -17,39 +30,78 @@ def _field(dims, seed=0, **options):
     a = torch.randn(d_total, d_total, generator=generator)
     sigma = (a @ a.T / d_total + torch.eye(d_total))[None]
     field = MultiTimeField(sigma, dims, width=16, depth=2, n_frequencies=2, generator=generator, **options)
-    with torch.no_grad():  # a non-zero last layer, so the residual is not trivially 0
-        field.residual.weights[-1].normal_(generator=generator)
+    with torch.no_grad():  # non-zero last layers, so the residual is not trivially 0
+        for part in field.parts.values():
+            part.weights[-1].normal_(generator=generator)
     return field
 
 
-@pytest.mark.parametrize("options", [{}, {"mask_idle": True, "mahalanobis": True}])
+@pytest.mark.parametrize("options", RESIDUAL_OPTIONS)
 def test_untrained_field_is_the_gaussian_velocity(options):
     dims = [1, 2, 1]
     field = _field(dims, **options)
     with torch.no_grad():
-        field.residual.weights[-1].zero_()
+        for part in field.parts.values():
+            part.weights[-1].zero_()
     z, tau = torch.randn(1, 50, 4), torch.rand(1, 50, 3)
     owner = torch.as_tensor(mt.coordinate_index(dims))
     expected = mt.gaussian_velocity(z, tau[..., owner], field.sigma[:, None], field.dblock[:, None])
     assert torch.allclose(field(z, tau), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("mahalanobis", [False, True])
-def test_masked_residual_ignores_variables_at_time_zero(mahalanobis):
-    """A variable at time 0 is an independent shuffle: changing it must not change the residual."""
+@pytest.mark.parametrize(
+    "options",
+    [{"mask_idle": True}, {"mask_idle": True, "mahalanobis": True}, {"residual": "radial"}],
+)
+def test_masked_residual_ignores_variables_at_time_zero(options):
+    """A variable at time 0 is an independent shuffle: changing it must not change the residual of the
+    other variables."""
     dims = [1, 2, 1]
-    field = _field(dims, mask_idle=True, mahalanobis=mahalanobis)
+    field = _field(dims, **options)
     z = torch.randn(1, 64, 4)
     tau = torch.rand(1, 64, 3) * 0.9 + 0.05
     tau[..., 1] = 0.0  # variable 1 (coordinates 1-2) sits at its shuffled start
     moved = z.clone()
     moved[..., 1:3] = torch.randn(1, 64, 2)
+    others = [0, 3]
     with torch.no_grad():
-        same = field.residual_field(z, tau)
-        after = field.residual_field(moved, tau)
+        same = field.residual_field(z, tau)[..., others]
+        after = field.residual_field(moved, tau)[..., others]
         assert torch.allclose(same, after, atol=1e-6)
         tau[..., 1] = 0.5  # once it moves, it matters
-        assert not torch.allclose(field.residual_field(z, tau), field.residual_field(moved, tau))
+        assert not torch.allclose(
+            field.residual_field(z, tau)[..., others], field.residual_field(moved, tau)[..., others]
+        )
+
+
+def test_radial_residual_is_odd_in_z():
+    """Its coefficients see only sign-invariant statistics, so r(-z) = -r(z), like a scale mixture's field."""
+    field = _field([2, 1, 3], residual="radial")
+    z, tau = torch.randn(1, 40, 6), torch.rand(1, 40, 3)
+    with torch.no_grad():
+        assert torch.allclose(field.residual_field(-z, tau), -field.residual_field(z, tau), atol=1e-5)
+
+
+def test_staged_training_keeps_each_stage_only_where_it_helps(rng):
+    """radial+mlp: the MLP stage starts from the radial fit and keeps its best validation loss."""
+    dims = [1, 1, 1]
+    cov = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    x = rng.multivariate_normal(np.zeros(3), cov, size=400) / np.sqrt(rng.chisquare(3, size=(400, 1)) / 3)
+    x = torch.as_tensor(((x - x.mean(0)) / x.std(0))[None], dtype=torch.float32)
+    settings = make_settings(
+        residual="radial+mlp", max_steps=60, min_steps=20, eval_every=10, batch_size=256, width=16
+    )
+    sigma = torch.as_tensor(np.cov(x[0, :300].numpy(), rowvar=False)[None], dtype=torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    field = MultiTimeField.from_settings(sigma, dims, settings, generator, n_fit=300)
+    sampler = group_time_sampler(3, settings.p_diagonal, torch.device("cpu"), settings.p_leave_out)
+    report = train_field(field, x[:, :300], x[:, 300:], sampler, settings, generator)
+    assert field.enabled == ["radial", "mlp"]
+    assert len(report["stage_best_steps"]) == 2
+    radial_loss, final_loss = report["stage_val_losses"]
+    assert final_loss[0] <= radial_loss[0] <= report["val_loss_gauss"][0]
+    assert report["val_loss"][0] == final_loss[0]
+    assert not any(p.requires_grad for p in field.parts["radial"].parameters())
 
 
 def _series(rng, n, noise_first, noise_second, k=3):
@@ -78,8 +130,7 @@ def test_identity_weights_equal_noise_is_half_and_exact_terms_ignore_the_weight(
         assert mt.assemble_terms(np.array(tc), mi, tc - mi, w)["o_info"] == pytest.approx(0.2)
 
 
-def test_bad_omega_weighting_raises():
-    from fmmi_neuro.engine.multitime_net import make_settings
-
-    with pytest.raises(ValueError, match="omega_weighting"):
-        make_settings(omega_weighting="median")
+@pytest.mark.parametrize(("name", "value"), [("omega_weighting", "median"), ("residual", "radial+gauss")])
+def test_bad_option_raises(name, value):
+    with pytest.raises(ValueError, match=name):
+        make_settings(**{name: value})
