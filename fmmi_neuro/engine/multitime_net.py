@@ -262,9 +262,12 @@ class MultiTimeField(nn.Module):
         settings: TrainSettings,
         generator: torch.Generator,
         n_fit: int,
+        n_active: int | None = None,
     ) -> MultiTimeField:
-        """A field with the architecture and input options of ``settings``, to be trained on ``n_fit`` rows
-        (which ``residual="auto"`` resolves with, see ``resolve_residual``)."""
+        """A field with the architecture and input options of ``settings``, to be trained on ``n_fit`` rows.
+
+        ``residual="auto"`` is resolved by ``resolve_residual`` with ``n_fit`` and ``n_active``, the number of
+        coordinates a training path moves (default: all of ``dims``)."""
         return cls(
             sigma,
             dims,
@@ -274,7 +277,7 @@ class MultiTimeField(nn.Module):
             generator=generator,
             mask_idle=settings.mask_idle,
             mahalanobis=settings.mahalanobis,
-            residual=resolve_residual(settings.residual, n_fit, sum(dims)),
+            residual=resolve_residual(settings.residual, n_fit, n_active or sum(dims)),
         )
 
     def embed(self, tau: torch.Tensor) -> torch.Tensor:
