@@ -118,8 +118,8 @@ def assemble_terms(
 
     Two exact identities give Omega: ``2 TC - sum_i I(X_i; X_-i)`` and ``(2 - k) TC + sum_i TC(X_-i)``.
     Estimates of the three kinds of terms err differently, so Omega is ``(1 - weight)`` times the first
-    plus ``weight`` times the second (``multitime_estimate.identity_weights`` picks the minimum-variance
-    weight); then ``DTC = TC - Omega`` and ``S = TC + DTC``. For exact terms both identities agree and
+    plus ``weight`` times the second (``multitime_estimate.omega_weight`` chooses it); then
+    ``DTC = TC - Omega`` and ``S = TC + DTC``. For exact terms both identities agree and
     this is the closed form whatever the weight.
 
     Parameters

@@ -436,8 +436,7 @@ def train_field(
         ``residual`` (str, the parts trained), ``steps`` (int, steps run over all stages),
         ``best_step`` (ndarray (G,), of the last stage), ``stage_best_steps`` and ``stage_val_losses``
         (lists with one ndarray (G,) per stage: the kept step and its validation loss), ``val_loss_gauss``
-        and ``val_loss`` (ndarray (G,), validation loss of the
-        pure Gaussian field and of the kept model).
+        and ``val_loss`` (ndarray (G,), validation loss of the pure Gaussian field and of the kept model).
     """
     owner = field.owner
     k = len(field.dims)

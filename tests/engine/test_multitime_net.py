@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fmmi_neuro.engine import multitime as mt
-from fmmi_neuro.engine.multitime_estimate import identity_weights
+from fmmi_neuro.engine.multitime_estimate import identity_weights, omega_weight
 from fmmi_neuro.engine.multitime_net import (
     MultiTimeField,
     group_time_sampler,
@@ -128,6 +128,17 @@ def test_identity_weights_equal_noise_is_half_and_exact_terms_ignore_the_weight(
     tc, mi = 1.0, np.array([0.7, 0.6, 0.5])
     for w in (0.0, 0.3, 1.0):
         assert mt.assemble_terms(np.array(tc), mi, tc - mi, w)["o_info"] == pytest.approx(0.2)
+
+
+def test_auto_omega_weighting_uses_the_second_identity_up_to_four_variables(rng):
+    """k <= 4: the second identity alone (no one-moving term); k >= 5: the minimum-variance weight."""
+    for k in (3, 4):
+        series = _series(rng, 2000, 1.0, 1.0, k=k)
+        np.testing.assert_array_equal(omega_weight(series, "auto"), [1.0])
+        np.testing.assert_array_equal(omega_weight(series, "mean"), [0.5])
+    series = _series(rng, 2000, 0.05, 1.0, k=5)
+    np.testing.assert_array_equal(omega_weight(series, "auto"), identity_weights(series))
+    assert omega_weight(series, "auto")[0] < 0.1
 
 
 @pytest.mark.parametrize(("name", "value"), [("omega_weighting", "median"), ("residual", "radial+gauss")])
