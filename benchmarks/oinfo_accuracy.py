@@ -158,6 +158,7 @@ def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path, trainin
             "s_fmmi": t_fm,
             "s_gc": t_gc,
             "steps": fm.settings["steps"],
+            "copula_dof": fm.settings["copula_dof"],
             "finished": f"{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}",
         }
         print(json.dumps(row), flush=True)

@@ -13,9 +13,11 @@ Two ways to amortise the networks over groups:
   reduced per-group budget (``BATCHED_DEFAULTS``).
 
 In both modes the Gaussian part of every term is the bias-corrected closed form of the full-data copula
-covariance, the network adds the non-Gaussian correction ``-E[div r_theta]`` on held-out contiguous
-blocks, and standard errors are batch means of the per-sample contributions. ``benchmarks/oinfo_accuracy.py``
-measures both modes (accuracy against closed forms and cost); see ``benchmarks/RESULTS.md``.
+scatter (the sample covariance after rank-to-normal, or the Student-t scatter after rank-to-Student-t when
+``copula`` resolves to a Student-t: ``student_t_copula``; one choice for all the regions used), the
+network adds the non-Gaussian correction ``-E[div r_theta]`` on held-out contiguous blocks, and standard
+errors are batch means of the per-sample contributions. ``benchmarks/oinfo_accuracy.py`` measures both
+modes (accuracy against closed forms and cost); see ``benchmarks/RESULTS.md``.
 
 Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated.
 """
@@ -98,9 +100,10 @@ def fmmi_group_terms(
         standardise_groups,
         terms_with_stderr,
     )
-    from fmmi_neuro.engine.multitime_net import covariance, make_settings
+    from fmmi_neuro.engine.multitime_net import make_settings
+    from fmmi_neuro.engine.student_t_copula import influence_rows, resolve_dof, scatter
     from fmmi_neuro.engine.system import system_corrections
-    from fmmi_neuro.engine.transforms import rank_to_normal
+    from fmmi_neuro.engine.transforms import rank_to_student_t
 
     check_in(mode, MODES, "mode")
     arr = as_samples_array(data, "data", min_samples=100)
@@ -110,27 +113,34 @@ def fmmi_group_terms(
     settings = make_settings(**{**defaults, **training})
     used, local = np.unique(groups, return_inverse=True)
     local = local.reshape(groups.shape)
-    x = standardise_groups(rank_to_normal(arr[:, used]))
+    dof = resolve_dof(settings.copula, arr[:, used], [1] * len(used))
+    x = standardise_groups(rank_to_student_t(arr[:, used], dof))
     n, size = x.shape[0], groups.shape[1]
     dims = [1] * size
     if mode == "system":
-        correction, _ = system_corrections(x, local, settings, seed=seed, device=torch_device, chunk=chunk)
+        correction, _ = system_corrections(
+            x, local, settings, seed=seed, device=torch_device, chunk=chunk, dof=dof
+        )
+        cov_all = scatter(x, dof)
+        rows, factor = influence_rows(x - x.mean(axis=0), cov_all, dof)
     out: dict[str, list[np.ndarray]] = {key: [] for key in TERM_KEYS + tuple(f"{k}_se" for k in TERM_KEYS)}
     for index, start in enumerate(range(0, groups.shape[0], chunk)):
         block = local[start : start + chunk]
         xg = np.ascontiguousarray(np.moveaxis(x[:, block], 0, 1))
         if mode == "system":
-            cov = covariance(xg)
-            centred = xg - xg.mean(axis=1, keepdims=True)
+            cov = cov_all[block[:, :, None], block[:, None, :]]
+            influence = gaussian_path_influence(np.moveaxis(rows[:, block], 0, 1), cov, dims) * factor
             part = correction[start : start + chunk]
             estimate = PathEstimate(
                 gauss=gaussian_path_terms(cov, dims, n_samples=n),
                 correction=part.mean(axis=1),
-                series=gaussian_path_influence(centred, cov, dims) + part,
+                series=influence + part,
                 settings=settings,
             )
         else:
-            estimate = crossfit_path_terms(xg, dims, settings, seed=seed + index, device=torch_device)
+            estimate = crossfit_path_terms(
+                xg, dims, settings, seed=seed + index, device=torch_device, dof=dof
+            )
         terms = terms_with_stderr(estimate)
         for key in out:
             out[key].append(terms[key])

@@ -9,7 +9,9 @@ one variable moving with the rest joint (-I(X_i; X_-i)) and the leave-one-out di
 Omega weighs the identities 2 TC - sum_i I(X_i; X_-i) and (2 - k) TC + sum_i TC(X_-i) (by default the
 second alone for k <= 4 variables, their minimum-variance combination above: ``omega_weighting``),
 DTC = TC - Omega, S = TC + DTC. The network residual is chosen by training rows per coordinate
-(``residual="auto"``, see ``multitime_net``).
+(``residual="auto"``, see ``multitime_net``). The marginal transform is rank-to-normal, or rank-to-Student-t
+when the data's copula has heavy tails (``copula="auto"``, see ``student_t_copula``); the Gaussian part
+then comes from the Student-t scatter.
 ``estimator="gaussian_copula"`` is the closed-form baseline (``gaussian_copula.gaussian_copula_information``,
 bias-corrected); its standard errors come from the influence function of the Gaussian entropies (batch
 means over time, so they are robust to autocorrelation) and ignore the rank transform's own variability.
@@ -69,7 +71,8 @@ class InfoResult:
     device : str
     seconds : float
     settings : dict
-        Training settings, seed, the Gaussian part of each term and what training did (fmmi).
+        Training settings, seed, ``copula_dof`` (the Student-t copula's degrees of freedom, ``None`` for
+        the Gaussian copula), the Gaussian part of each term and what training did (fmmi).
 
     Examples
     --------
@@ -143,14 +146,15 @@ def check_variables(X: np.ndarray | Sequence[np.ndarray], min_samples: int = MIN
     return arrays
 
 
-def copula_normalise(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Rank-to-normal per coordinate, then whiten each variable; list of (n, d_i) -> (n, D).
+def copula_normalise(arrays: Sequence[np.ndarray], dof: float | None = None) -> np.ndarray:
+    """Rank-to-normal (or rank-to-Student-t with ``dof``) per coordinate, then whiten each variable.
 
-    Both maps are invertible within a variable, so every information term is unchanged.
+    list of (n, d_i) -> (n, D). Both maps are invertible within a variable, so every information term is
+    unchanged.
     """
-    from fmmi_neuro.engine.transforms import rank_to_normal, whiten
+    from fmmi_neuro.engine.transforms import rank_to_student_t, whiten
 
-    return np.hstack([whiten(rank_to_normal(a)) for a in arrays])
+    return np.hstack([whiten(rank_to_student_t(a, dof)) for a in arrays])
 
 
 def information(
@@ -249,11 +253,13 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
     from fmmi_neuro.engine.multitime import split_path_terms
     from fmmi_neuro.engine.multitime_estimate import crossfit_path_terms, terms_with_stderr
     from fmmi_neuro.engine.multitime_net import make_settings
+    from fmmi_neuro.engine.student_t_copula import resolve_dof
 
     settings = make_settings(**training)
     torch_device = resolve_device(device)
-    x = copula_normalise(arrays)[None]
-    estimate = crossfit_path_terms(x, dims, settings, seed=seed, device=torch_device)
+    dof = resolve_dof(settings.copula, np.hstack(arrays), dims)
+    x = copula_normalise(arrays, dof)[None]
+    estimate = crossfit_path_terms(x, dims, settings, seed=seed, device=torch_device, dof=dof)
     terms = terms_with_stderr(estimate)
     settings = estimate.settings
     scalar = {key: float(terms[key][0]) for key in _SCALED[:8]}
@@ -270,6 +276,7 @@ def _fmmi(arrays, dims, n, seed, device, training, start) -> InfoResult:
         settings={
             **settings.as_dict(),
             "seed": seed,
+            "copula_dof": dof,
             "gaussian_part": {
                 key: np.asarray(value).tolist() for key, value in split_path_terms(estimate.gauss[0]).items()
             },

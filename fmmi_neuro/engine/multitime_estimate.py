@@ -1,11 +1,11 @@
 """Cross-fitted multi-time estimates of TC, I(X_i; X_-i) and TC(X_-i) for G groups at once.
 
-For each group (G groups of k variables with the same dims, samples already rank-normalised and
+For each group (G groups of k variables with the same dims, samples already rank-transformed and
 whitened per variable): the Gaussian part of every term is the closed form of the full-data copula
-covariance (bias-corrected); the non-Gaussian correction is ``-E[div r_theta]`` along the term's path,
-where ``r_theta`` is trained on the other contiguous folds and evaluated on the held-out block. The
-per-sample series (Gaussian influence + correction, time-ordered) give autocorrelation-robust standard
-errors by batch means.
+scatter (bias-corrected; ``student_t_copula.scatter``); the non-Gaussian correction is
+``-E[div r_theta]`` along the term's path, where ``r_theta`` is trained on the other contiguous folds and
+evaluated on the held-out block. The per-sample series (Gaussian influence + correction, time-ordered) give
+autocorrelation-robust standard errors by batch means.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import torch
 from fmmi_neuro.engine.blocks import batch_means_stderr, contiguous_folds, split_validation
 from fmmi_neuro.engine.multitime import (
     Path,
-    gaussian_path_influence,
     gaussian_path_terms,
     path_divergence,
     split_path_terms,
@@ -30,10 +29,10 @@ from fmmi_neuro.engine.multitime_net import (
     MultiTimeField,
     TimeSampler,
     TrainSettings,
-    covariance,
     group_time_sampler,
     train_field,
 )
+from fmmi_neuro.engine.student_t_copula import path_influence, scatter
 
 TERM_KEYS = ("o_info", "tc", "dtc", "s_info")
 AUTO_SECOND_IDENTITY_MAX_VARS = 4
@@ -47,7 +46,7 @@ class PathEstimate:
     Attributes
     ----------
     gauss : ndarray, shape (G, P)
-        Bias-corrected Gaussian-copula value of each term (full data).
+        Bias-corrected Gaussian part of each term (closed form at the full-data scatter).
     correction : ndarray, shape (G, P)
         Mean network correction ``-E[div r]`` over all held-out samples.
     series : ndarray, shape (G, n, P)
@@ -87,13 +86,14 @@ def crossfit_path_terms(
     device: torch.device,
     paths: Sequence[Path] | None = None,
     sampler: TimeSampler | None = None,
+    dof: float | None = None,
 ) -> PathEstimate:
     """Train one Gaussian-aware multi-time field per fold (G models at once) and estimate the path terms.
 
     Parameters
     ----------
     x : ndarray, shape (G, n, D)
-        Rank-normalised, per-variable whitened samples of G groups with the same ``dims``.
+        Rank-transformed (``dof``), per-variable whitened samples of G groups with the same ``dims``.
     dims : sequence of int, length k
     settings : TrainSettings
     seed : int
@@ -103,6 +103,9 @@ def crossfit_path_terms(
         Default ``term_paths(k)`` (TC, then I(X_i; X_-i), then TC(X_-i) for each i).
     sampler : TimeSampler, optional
         Training times; default ``group_time_sampler``.
+    dof : float, optional
+        Degrees of freedom of the Student-t copula ``x`` was transformed with (``student_t_copula``);
+        ``None`` (Gaussian copula) uses the sample covariance.
 
     Returns
     -------
@@ -113,10 +116,10 @@ def crossfit_path_terms(
     k = len(dims)
     paths = list(term_paths(k) if paths is None else paths)
     sampler = sampler or group_time_sampler(k, settings.p_diagonal, device, settings.p_leave_out)
-    cov_full = covariance(x)
+    cov_full = scatter(x, dof)
     gauss = gaussian_path_terms(cov_full, dims, paths, n_samples=n)
     centred = x - x.mean(axis=-2, keepdims=True)
-    influence = gaussian_path_influence(centred, cov_full, dims, paths)
+    influence = path_influence(centred, cov_full, dims, paths, dof)
     correction = np.zeros((n_groups, n, len(paths)))
     generator = torch.Generator(device=device).manual_seed(int(seed))
     init_generator = torch.Generator().manual_seed(int(seed) + 1)
@@ -125,8 +128,10 @@ def crossfit_path_terms(
     folds = contiguous_folds(n, settings.n_folds)
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
-        sigma = torch.as_tensor(covariance(x[:, fold.train]), dtype=torch.float32, device=device)
-        model = MultiTimeField.from_settings(sigma, dims, settings, init_generator, n_fit=len(fit)).to(device)
+        sigma = torch.as_tensor(scatter(x[:, fold.train], dof), dtype=torch.float32, device=device)
+        model = MultiTimeField.from_settings(
+            sigma, dims, settings, init_generator, n_fit=len(fit), student_t=dof is not None
+        ).to(device)
         reports.append(train_field(model, x_t[:, fit], x_t[:, val], sampler, settings, generator))
         test = x_t[:, fold.test]
         for p, path in enumerate(paths):

@@ -19,13 +19,16 @@ The residual (``TrainSettings.residual``; every choice measured in ``benchmarks/
   The MLP memorises a few hundred samples (at n = 1,200 with 15 coordinates its held-out loss rose from the
   first steps, so early stopping kept the Gaussian start); the radial residual cannot, and learns
   elliptical dependence there, but less than the MLP on scalar Student-t systems at n = 10,000.
-- ``"auto"`` (default): ``"radial"`` below ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per
-  coordinate, else ``"mlp"``; ``"radial+mlp"`` trains the radial part and then the MLP on top of it.
+- ``"auto"`` (default): ``"radial"`` in Student-t copula coordinates (``student_t_copula``: there the
+  data are elliptical, and the MLP over heavy-tailed inputs overshot by up to 2 nats at n = 10,000) or
+  below ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per coordinate, else ``"mlp"``;
+  ``"radial+mlp"`` trains the radial part and then the MLP on top of it.
 
 Every variant under-learns the one-moving terms I(X_i; X_-i) (70-90 % of their non-Gaussian part, even when
 trained on them alone), which is why ``omega_weighting="auto"`` takes Omega from the diagonal paths for up to
-four variables (``multitime_estimate.omega_weight``), and all of them under-learn TC on strongly
-synergistic heavy-tailed systems (a near-deterministic sum, curved after the rank transform).
+four variables (``multitime_estimate.omega_weight``). In rank-normal coordinates all of them under-learn
+TC on strongly synergistic heavy-tailed systems (a near-deterministic sum, curved after the rank
+transform); Student-t copula coordinates straighten those sums.
 
 Training regresses ``u`` onto ``x - x_src`` (per coordinate, on the coordinates that move along the
 sampled path) at ``z = (1 - tau) x_src + tau x`` where every variable's source row is drawn independently.
@@ -45,6 +48,7 @@ from torch import nn
 
 from fmmi_neuro._validation import check_in
 from fmmi_neuro.engine.multitime import coordinate_index, gaussian_field_matrices
+from fmmi_neuro.engine.student_t_copula import check_copula
 
 OMEGA_WEIGHTINGS = ("mean", "min_variance", "auto")
 FIELD_RESIDUALS = ("mlp", "radial", "radial+mlp")
@@ -111,6 +115,10 @@ class TrainSettings:
         residual, or the radial residual first and then the MLP on top of it (two training stages, each
         with its own early stopping; ``mask_idle`` and ``mahalanobis`` apply to the MLP). ``"auto"``:
         ``resolve_residual`` by training rows per coordinate.
+    copula : {"auto", "gaussian"} or float
+        The marginal transform and the scatter behind the Gaussian part (``student_t_copula``):
+        rank-to-normal with the sample covariance (``"gaussian"``), rank-to-Student-t with that many
+        degrees of freedom (> 2) and the Student-t scatter, or ``"auto"``: ``student_t_copula.select_dof``.
     """
 
     max_steps: int = 4000
@@ -135,17 +143,21 @@ class TrainSettings:
     mahalanobis: bool = True
     omega_weighting: str = "auto"
     residual: str = "auto"
+    copula: str | float = "auto"
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def resolve_residual(residual: str, n_fit: int, n_coordinates: int) -> str:
-    """The residual a field is built with: ``residual`` itself, or for ``"auto"`` ``"radial"`` when there are
-    fewer than ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per coordinate and ``"mlp"`` otherwise."""
+def resolve_residual(residual: str, n_fit: int, n_coordinates: int, student_t: bool = False) -> str:
+    """The residual a field is built with: ``residual`` itself, or for ``"auto"`` ``"radial"`` in Student-t
+    coordinates (``student_t``) or with fewer than ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per
+    coordinate, and ``"mlp"`` otherwise."""
     if residual != "auto":
         return residual
-    return "radial" if n_fit < AUTO_RADIAL_ROWS_PER_COORDINATE * n_coordinates else "mlp"
+    if student_t or n_fit < AUTO_RADIAL_ROWS_PER_COORDINATE * n_coordinates:
+        return "radial"
+    return "mlp"
 
 
 def make_settings(**training) -> TrainSettings:
@@ -157,6 +169,7 @@ def make_settings(**training) -> TrainSettings:
     settings = TrainSettings(**training)
     check_in(settings.omega_weighting, OMEGA_WEIGHTINGS, "omega_weighting")
     check_in(settings.residual, RESIDUALS, "residual")
+    check_copula(settings.copula)
     return settings
 
 
@@ -263,11 +276,13 @@ class MultiTimeField(nn.Module):
         generator: torch.Generator,
         n_fit: int,
         n_active: int | None = None,
+        student_t: bool = False,
     ) -> MultiTimeField:
         """A field with the architecture and input options of ``settings``, to be trained on ``n_fit`` rows.
 
-        ``residual="auto"`` is resolved by ``resolve_residual`` with ``n_fit`` and ``n_active``, the number of
-        coordinates a training path moves (default: all of ``dims``)."""
+        ``residual="auto"`` is resolved by ``resolve_residual`` with ``n_fit``, ``n_active`` (the number of
+        coordinates a training path moves; default all of ``dims``) and ``student_t`` (the samples are in
+        Student-t copula coordinates, ``student_t_copula``)."""
         return cls(
             sigma,
             dims,
@@ -277,7 +292,7 @@ class MultiTimeField(nn.Module):
             generator=generator,
             mask_idle=settings.mask_idle,
             mahalanobis=settings.mahalanobis,
-            residual=resolve_residual(settings.residual, n_fit, n_active or sum(dims)),
+            residual=resolve_residual(settings.residual, n_fit, n_active or sum(dims), student_t),
         )
 
     def embed(self, tau: torch.Tensor) -> torch.Tensor:

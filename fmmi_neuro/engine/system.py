@@ -19,9 +19,9 @@ from fmmi_neuro.engine.multitime_net import (
     MultiTimeField,
     TimeSampler,
     TrainSettings,
-    covariance,
     train_field,
 )
+from fmmi_neuro.engine.student_t_copula import scatter
 
 
 def subset_time_sampler(
@@ -117,13 +117,14 @@ def system_corrections(
     seed: int,
     device: torch.device,
     chunk: int = 64,
+    dof: float | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Cross-fitted per-sample network corrections of every group's path terms, one model per fold.
 
     Parameters
     ----------
     x : ndarray, shape (n, R)
-        Rank-normalised, standardised samples of the regions the groups use.
+        Rank-transformed (``dof``), standardised samples of the regions the groups use.
     groups : int ndarray, shape (G, size)
         Column indices into ``x``.
     settings : TrainSettings
@@ -131,6 +132,9 @@ def system_corrections(
     device : torch.device
     chunk : int
         Groups evaluated together.
+    dof : float, optional
+        Degrees of freedom of the Student-t copula ``x`` was transformed with (the Gaussian field then
+        uses ``student_t_copula.scatter``); ``None``: Gaussian copula, sample covariance.
 
     The leave-one-out terms TC(X_{S-i}) are evaluated once per distinct (size - 1)-subset and shared by
     every group that contains it (all triplets of 20 regions need 190 pairs, not 3,420).
@@ -162,9 +166,15 @@ def system_corrections(
     folds = contiguous_folds(n, settings.n_folds)
     for fold in folds:
         fit, val = split_validation(fold.train, settings.val_fraction)
-        sigma = torch.as_tensor(covariance(x[fold.train]), dtype=torch.float32, device=device)[None]
+        sigma = torch.as_tensor(scatter(x[fold.train], dof), dtype=torch.float32, device=device)[None]
         model = MultiTimeField.from_settings(
-            sigma, [1] * n_regions, settings, init_generator, n_fit=len(fit), n_active=n_active
+            sigma,
+            [1] * n_regions,
+            settings,
+            init_generator,
+            n_fit=len(fit),
+            n_active=n_active,
+            student_t=dof is not None,
         ).to(device)
         reports.append(train_field(model, x_t[None, fit], x_t[None, val], sampler, settings, generator))
         test = x_t[fold.test]

@@ -131,7 +131,9 @@ def score_groups(
     progress : bool
         Show a progress bar over chunks.
     **training
-        Passed to the estimator: ``bias_correct`` for the copula; ``mode`` and training settings for fmmi.
+        Passed to the estimator: ``bias_correct`` for the copula; ``mode``, ``copula`` and training
+        settings for fmmi (``copula="auto"`` picks one marginal transform for all of ``data``'s regions;
+        ``attrs["estimator_settings"]["copula_dof"]`` says which: ``None`` is the Gaussian copula).
 
     Returns
     -------
@@ -187,11 +189,15 @@ def score_groups(
 
     else:
         from fmmi_neuro.engine.batched import fmmi_group_terms
+        from fmmi_neuro.engine.student_t_copula import resolve_dof
 
         chunks, total = _chunked_groups(
             groups, size, n_regions, names, chunk_size or max(comb(n_regions, size), 1)
         )
-        settings = {"device": device, **training}
+        # One marginal transform for the whole subject (all its regions), whatever the chunking.
+        dof = resolve_dof(training.pop("copula", "auto"), arr, [1] * n_regions)
+        training["copula"] = "gaussian" if dof is None else dof
+        settings = {"device": device, **training, "copula_dof": dof}
 
         def kernel(chunk: np.ndarray) -> dict[str, np.ndarray]:
             return fmmi_group_terms(arr, chunk, seed=seed, device=device, **training)

@@ -1,5 +1,5 @@
-"""The multi-time field's residual parts, their staged training, and the weighting of the two O-information
-identities."""
+"""The multi-time field's residual parts, their choice and staged training, and the weighting of the two
+O-information identities."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import torch
 from fmmi_neuro.engine import multitime as mt
 from fmmi_neuro.engine.multitime_estimate import identity_weights, omega_weight
 from fmmi_neuro.engine.multitime_net import (
+    AUTO_RADIAL_ROWS_PER_COORDINATE,
     MultiTimeField,
     group_time_sampler,
     make_settings,
+    resolve_residual,
     train_field,
 )
 
@@ -141,7 +143,17 @@ def test_auto_omega_weighting_uses_the_second_identity_up_to_four_variables(rng)
     assert omega_weight(series, "auto")[0] < 0.1
 
 
-@pytest.mark.parametrize(("name", "value"), [("omega_weighting", "median"), ("residual", "radial+gauss")])
+def test_auto_residual_is_radial_in_student_t_coordinates_or_with_few_rows_per_coordinate():
+    rows = AUTO_RADIAL_ROWS_PER_COORDINATE
+    assert resolve_residual("auto", 10 * rows, 10) == "mlp"
+    assert resolve_residual("auto", 10 * rows - 1, 10) == "radial"
+    assert resolve_residual("auto", 10 * rows, 10, student_t=True) == "radial"
+    assert resolve_residual("mlp", 1, 10, student_t=True) == "mlp"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("omega_weighting", "median"), ("residual", "radial+gauss"), ("copula", "t")]
+)
 def test_bad_option_raises(name, value):
     with pytest.raises(ValueError, match=name):
         make_settings(**{name: value})

@@ -176,11 +176,17 @@ def test_fmmi_path_forwards_settings_to_the_batched_kernel(frame, monkeypatch):
     assert len(calls) == 1
     shape, groups, seed, device, training = calls[0]
     assert shape == (400, 6) and groups.tolist() == [[0, 1, 2], [3, 4, 5]]
-    assert (seed, device, training) == (7, "cpu", {"n_steps": 50})
+    # the marginal transform is resolved once on all the regions (Gaussian data: the Gaussian copula)
+    assert (seed, device, training) == (7, "cpu", {"n_steps": 50, "copula": "gaussian"})
     assert table["o_info"].tolist() == [3.0, 12.0]
     assert table["o_info_se"].tolist() == pytest.approx([0.3, 1.2])
     assert (table["estimator"] == "fmmi").all()
-    assert table.attrs["estimator_settings"] == {"device": "cpu", "n_steps": 50}
+    assert table.attrs["estimator_settings"] == {
+        "device": "cpu",
+        "n_steps": 50,
+        "copula": "gaussian",
+        "copula_dof": None,
+    }
     assert "torch" in table.attrs["versions"]
 
 
