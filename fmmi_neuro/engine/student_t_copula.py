@@ -77,7 +77,7 @@ def resolve_dof(copula: str | float, x: np.ndarray, dims: Sequence[int]) -> floa
     copula : {"auto", "gaussian"} or float
         ``"auto"``: the ``select_dof`` choice, kept only if Student-t coordinates raise the Gaussian part's
         total correlation by ``AUTO_MIN_TC_GAIN_NATS`` and ``AUTO_MIN_TC_GAIN_RATIO`` (``tc_gain``);
-        otherwise the Gaussian copula.
+        otherwise, and with fewer than two samples per coordinate, the Gaussian copula.
     x : ndarray, shape (n_samples, sum(dims))
         Raw samples, variables side by side.
     dims : sequence of int
@@ -88,6 +88,8 @@ def resolve_dof(copula: str | float, x: np.ndarray, dims: Sequence[int]) -> floa
         return None
     if copula != "auto":
         return copula
+    if x.shape[0] <= 2 * x.shape[1]:  # too few samples to fit a scatter per candidate
+        return None
     dof = select_dof(x)
     if dof is None:
         return None

@@ -78,3 +78,24 @@ def test_bad_groups_raise(regions, groups, message):
 def test_bad_mode_raises(regions):
     with pytest.raises(ValueError, match="mode"):
         fmmi_group_terms(regions[1], np.array([[0, 1, 2]]), mode="vmap")
+
+
+@pytest.mark.parametrize("mode", ["system", "batched"])
+def test_untrained_student_t_copula_gives_the_closed_form_of_the_student_t_scatter(regions, rng, mode):
+    """copula=3: rank-to-Student-t coordinates; with no training Omega is the Gaussian part of the Student-t
+    scatter (system mode: sub-blocks of all regions' scatter; batched: each group's own)."""
+    from fmmi_neuro.engine.multitime import gaussian_path_terms, split_path_terms
+    from fmmi_neuro.engine.multitime_estimate import standardise_groups
+    from fmmi_neuro.engine.student_t_copula import scatter
+    from fmmi_neuro.engine.transforms import rank_to_student_t
+
+    _, gaussian = regions
+    data = gaussian / np.sqrt(rng.chisquare(3, size=(len(gaussian), 1)) / 3)
+    groups = np.array([[0, 1, 2], [3, 4, 5], [0, 3, 5]])
+    out = fmmi_group_terms(data, groups, mode=mode, device="cpu", copula=3.0, max_steps=0, min_steps=0)
+    x = standardise_groups(rank_to_student_t(data, 3.0))
+    for g, group in enumerate(groups):
+        cov = scatter(x, 3.0)[np.ix_(group, group)] if mode == "system" else scatter(x[:, group], 3.0)
+        terms = split_path_terms(gaussian_path_terms(cov, [1, 1, 1], n_samples=len(x)), 1.0)
+        assert out["o_info"][g] == pytest.approx(terms["o_info"], abs=1e-9)
+        assert 0 < out["o_info_se"][g] < 0.1

@@ -61,6 +61,7 @@ def test_auto_takes_student_t_coordinates_only_where_they_linearise_the_dependen
     assert resolve_dof("auto", shared, [1, 1, 1, 1]) is None
     assert resolve_dof("gaussian", summed, dims) is None
     assert resolve_dof(6, shared, [1, 1, 1, 1]) == 6.0
+    assert resolve_dof("auto", summed[:20], dims) is None  # 2 samples per coordinate: no scatter fit
 
 
 def test_bad_copula_values_raise():
