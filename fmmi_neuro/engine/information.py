@@ -221,11 +221,11 @@ def _gaussian_copula(arrays: list[np.ndarray], dims: tuple[int, ...], n: int, st
     from fmmi_neuro.engine.blocks import batch_means_stderr
     from fmmi_neuro.engine.gaussian_copula import gaussian_copula_information
     from fmmi_neuro.engine.multitime import gaussian_path_influence, split_path_terms
-    from fmmi_neuro.engine.multitime_net import covariance
+    from fmmi_neuro.engine.student_t_copula import scatter
 
     terms = gaussian_copula_information(arrays, bias_correct=True)
     x = copula_normalise(arrays)
-    series = split_path_terms(gaussian_path_influence(x - x.mean(axis=0), covariance(x), dims))
+    series = split_path_terms(gaussian_path_influence(x - x.mean(axis=0), scatter(x, None), dims))
     se = {key: float(batch_means_stderr(series[key])) for key in ("o_info", "tc", "dtc", "s_info")}
     return InfoResult(
         o_info=terms.o_info,

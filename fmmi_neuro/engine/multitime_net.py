@@ -42,7 +42,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -114,11 +113,12 @@ class TrainSettings:
         The network part of the field (see the module notes): the MLP over coordinates, the radial
         residual, or the radial residual first and then the MLP on top of it (two training stages, each
         with its own early stopping; ``mask_idle`` and ``mahalanobis`` apply to the MLP). ``"auto"``:
-        ``resolve_residual`` by training rows per coordinate.
+        ``resolve_residual`` (radial in Student-t coordinates or with few training rows per coordinate).
     copula : {"auto", "gaussian"} or float
         The marginal transform and the scatter behind the Gaussian part (``student_t_copula``):
         rank-to-normal with the sample covariance (``"gaussian"``), rank-to-Student-t with that many
-        degrees of freedom (> 2) and the Student-t scatter, or ``"auto"``: ``student_t_copula.select_dof``.
+        degrees of freedom (> 2) and the Student-t scatter, or ``"auto"``: ``student_t_copula.resolve_dof``
+        (Student-t only where it moves the Gaussian part a lot).
     """
 
     max_steps: int = 4000
@@ -551,8 +551,3 @@ def _fit_part(
             p.copy_(b)
     return {"steps": step, "best_step": best_step.cpu().numpy(), "val_loss": best_loss.cpu().numpy()}
 
-
-def covariance(x: np.ndarray) -> np.ndarray:
-    """Sample covariance with the n - 1 divisor over the sample axis; x (..., n, D) -> (..., D, D)."""
-    centred = x - x.mean(axis=-2, keepdims=True)
-    return np.einsum("...ni,...nj->...ij", centred, centred) / (x.shape[-2] - 1)
