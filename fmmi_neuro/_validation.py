@@ -119,3 +119,10 @@ def check_some_finite(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
             f"'{name}' has no finite value (all {arr.size} are NaN or infinite): nothing to plot."
         )
     return arr
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Raise ``ValueError`` unless ``seed`` is a non-negative integer; return it as int."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"'{name}' must be a non-negative integer; got {seed!r}.")
+    return int(seed)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fmmi_neuro import simulate
-from fmmi_neuro.engine.closed_form import (
+from fmmi_neuro.engine.gaussian.closed_form import (
     information_truth,
     mixed_covariance,
     redundant_covariance,

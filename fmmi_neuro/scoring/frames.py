@@ -29,9 +29,9 @@ def group_terms(
 ) -> dict[str, np.ndarray]:
     """Information terms of many groups of columns of one data set, in nats.
 
-    Dispatches to the engine's group kernels: ``gaussian_copula`` ->
-    :func:`fmmi_neuro.engine.gaussian_copula.gc_group_terms`, ``fmmi`` ->
-    :func:`fmmi_neuro.engine.batched.fmmi_group_terms`.
+    Dispatches to the engine: ``gaussian_copula`` -> :func:`fmmi_neuro.engine.gaussian.copula.gc_group_terms`,
+    ``fmmi`` -> ``fmmi_neuro.engine.fmmi.MultiTimeFMMI`` fitted on all of ``data``'s columns and scored on
+    ``groups`` (``fmmi_group_terms``).
 
     Parameters
     ----------
@@ -56,9 +56,9 @@ def group_terms(
     else:
         check_in(estimator, ESTIMATORS, "estimator")
         if estimator == "gaussian_copula":
-            from ..engine.gaussian_copula import gc_group_terms as kernel
+            from ..engine.gaussian.copula import gc_group_terms as kernel
         else:
-            from ..engine.batched import fmmi_group_terms as kernel
+            kernel = fmmi_group_terms
     if groups.shape[0] == 0:
         return {key: np.empty(0) for key in TERM_COLUMNS}
     out = kernel(data, groups, **estimator_kwargs)
@@ -70,6 +70,16 @@ def group_terms(
             np.full(groups.shape[0], np.nan) if se is None else np.asarray(se, dtype=np.float64).reshape(-1)
         )
     return result
+
+
+def fmmi_group_terms(
+    data: np.ndarray, groups: np.ndarray, *, seed: int = 0, device: str = "auto", **options: Any
+) -> dict[str, np.ndarray]:
+    """FMMI terms of ``groups`` (n_groups, size): one ``MultiTimeFMMI`` fitted on every column of ``data``."""
+    from ..engine.fmmi import MultiTimeFMMI
+
+    estimator = MultiTimeFMMI(**options, group_size=groups.shape[1], seed=seed, device=device)
+    return estimator.fit(data).score(groups)
 
 
 def unit_factor(unit: str) -> float:

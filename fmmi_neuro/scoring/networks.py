@@ -2,7 +2,7 @@
 
 For groups of networks (e.g. every triplet of the 7 Yeo networks, or all of them at once) the
 O-information is computed with the networks as variables of dimension n_regions(network), using
-:func:`fmmi_neuro.engine.gaussian_copula.gaussian_copula_information` or, for ``estimator="fmmi"``,
+:func:`fmmi_neuro.engine.gaussian.copula.gaussian_copula_information` or, for ``estimator="fmmi"``,
 :func:`fmmi_neuro.engine.information.information`. Sign convention: Omega = TC - DTC; Omega > 0
 redundancy, Omega < 0 synergy.
 """
@@ -95,7 +95,7 @@ def network_information(
     for chosen in combinations(range(len(names)), size):
         parts = [variables[i] for i in chosen]
         if estimator == "gaussian_copula":
-            from ..engine.gaussian_copula import gaussian_copula_information
+            from ..engine.gaussian.copula import gaussian_copula_information
 
             result = gaussian_copula_information(parts, **estimator_kwargs)
             values = {term: getattr(result, term) for term in TERMS}

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmmi_neuro._docs import fill_doc
 from fmmi_neuro._validation import as_samples_array, check_in, check_positive_int
 from fmmi_neuro.scoring.frames import TERM_COLUMNS, unit_factor, unpack_data
 from fmmi_neuro.scoring.groups import DEFAULT_CHUNK_SIZE, check_groups, iter_all_groups, iter_chunks
@@ -89,18 +90,19 @@ def _frame(chunk: np.ndarray, terms: dict[str, np.ndarray], names: list[str], fa
     return columns
 
 
+@fill_doc
 def score_groups(
     data: Any,
     *,
     groups: Iterable[Iterable[int | str]] | np.ndarray | None = None,
     size: int = 3,
-    estimator: str = "fmmi",
+    estimator: str = "gaussian_copula",
     unit: str = "nats",
     chunk_size: int | None = None,
     seed: int = 0,
     device: str = "auto",
     progress: bool = False,
-    **training: Any,
+    **options: Any,
 ) -> pd.DataFrame:
     """O-information, TC, DTC and S-information of many groups of regions, one row per group.
 
@@ -116,24 +118,25 @@ def score_groups(
         scores every group of ``size`` regions, streamed in chunks.
     size : int
         Group size when ``groups`` is None (>= 3).
-    estimator : {"fmmi", "gaussian_copula"}
-        ``"fmmi"``: neural multi-time flow-matching estimator (:mod:`fmmi_neuro.engine.batched`);
-        ``"gaussian_copula"``: closed-form Gaussian-copula baseline (fast, blind to non-Gaussian
-        dependence, no standard error).
-    unit : {"nats", "bits"}
+    estimator : {"gaussian_copula", "fmmi"}
+        ``"gaussian_copula"`` (default): the closed-form Gaussian-copula estimator, every triplet of a
+        400-region atlas in seconds, blind to non-Gaussian dependence, no standard error. ``"fmmi"``: the
+        neural multi-time estimator (``fmmi_neuro.engine.fmmi.MultiTimeFMMI``), fitted once on all of
+        ``data``'s regions, then every group streamed through the fitted fields (a group's score does not
+        depend on the other groups scored with it); on a whole atlas, ``two_stage_score`` refines the
+        copula's extremes with it.
+    %(unit)s
     chunk_size : int, optional
-        Groups passed to the estimator at once. Default: 65,536 for the copula (results do not depend on
-        it); for fmmi all groups in one call, so a batched or system-level model sees them together.
-    seed : int
-        Fixes every random choice of the fmmi estimator.
-    device : str
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``; fmmi only.
+        Groups per table chunk (memory; results do not depend on it). Default: 65,536 for the copula,
+        the engine's evaluation chunk for fmmi.
+    %(seed)s
+    %(device)s
     progress : bool
-        Show a progress bar over chunks.
-    **training
-        Passed to the estimator: ``bias_correct`` for the copula; ``mode``, ``copula`` and training
-        settings for fmmi (``copula="auto"`` picks one marginal transform for all of ``data``'s regions;
-        ``attrs["estimator_settings"]["copula_dof"]`` says which: ``None`` is the Gaussian copula).
+        Show a progress bar with an ETA over the groups.
+    **options
+        ``bias_correct`` for the copula; FMMI options (``fmmi_neuro.engine.fmmi.FMMISettings``) for fmmi.
+        What fmmi decided from the data (``copula_dof``, ``residual``, the budget, the kept steps) is in
+        ``attrs["estimator_settings"]``.
 
     Returns
     -------
@@ -170,11 +173,11 @@ def score_groups(
         names = [f"region_{j}" for j in range(n_regions)]
     _check_names(names, n_regions, where)
     if estimator == "gaussian_copula":
-        from fmmi_neuro.engine.gaussian_copula import copula_covariance, gc_group_terms_from_cov
+        from fmmi_neuro.engine.gaussian.copula import copula_covariance, gc_group_terms_from_cov
 
-        bias_correct = bool(training.pop("bias_correct", True))
-        if training:
-            raise TypeError(f"unexpected arguments for the Gaussian copula: {sorted(training)}.")
+        bias_correct = bool(options.pop("bias_correct", True))
+        if options:
+            raise TypeError(f"unexpected arguments for the Gaussian copula: {sorted(options)}.")
         chunks, total = _chunked_groups(groups, size, n_regions, names, chunk_size or DEFAULT_CHUNK_SIZE)
         cov = copula_covariance(arr)
         settings: dict[str, Any] = {"bias_correct": bias_correct}
@@ -188,19 +191,20 @@ def score_groups(
             return gc_group_terms_from_cov(cov, chunk, n_samples, bias_correct=bias_correct)
 
     else:
-        from fmmi_neuro.engine.batched import fmmi_group_terms
-        from fmmi_neuro.engine.student_t_copula import resolve_dof
+        from fmmi_neuro.engine.fmmi import FMMISettings, MultiTimeFMMI
 
-        chunks, total = _chunked_groups(
-            groups, size, n_regions, names, chunk_size or max(comb(n_regions, size), 1)
-        )
-        # One marginal transform for the whole subject (all its regions), whatever the chunking.
-        dof = resolve_dof(training.pop("copula", "auto"), arr, [1] * n_regions)
-        training["copula"] = "gaussian" if dof is None else dof
-        settings = {"device": device, **training, "copula_dof": dof}
+        fmmi_options = FMMISettings.from_options(**options).options()
+        MultiTimeFMMI(**fmmi_options, seed=seed, device=device)  # validates seed and device before work
+        fitted: dict[int, MultiTimeFMMI] = {}
+        chunks, total = _chunked_groups(groups, size, n_regions, names, chunk_size or 4096)
+        settings = {"device": device, **fmmi_options}
 
         def kernel(chunk: np.ndarray) -> dict[str, np.ndarray]:
-            return fmmi_group_terms(arr, chunk, seed=seed, device=device, **training)
+            k = chunk.shape[1]
+            if k not in fitted:
+                fitted[k] = MultiTimeFMMI(**fmmi_options, group_size=k, seed=seed, device=device).fit(arr)
+                settings.update(fitted_settings(fitted[k]))
+            return fitted[k].score(chunk)
 
     factor = unit_factor(unit)
     bar = None
@@ -236,10 +240,22 @@ def score_groups(
     return table
 
 
+def fitted_settings(estimator: Any) -> dict[str, Any]:
+    """What a fitted ``MultiTimeFMMI`` decided from the data, for a table's ``attrs``."""
+    return {
+        "copula_dof": estimator.copula_dof_,
+        "residual": estimator.residual_,
+        **estimator.budget_,
+        "best_step": [fold.report.best_step for fold in estimator.folds_],
+    }
+
+
 def _plain(value: Any) -> Any:
     """A JSON-friendly version of a setting (numbers and strings kept, anything else as its repr)."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     return repr(value)

@@ -35,7 +35,7 @@ class _Objective:
     """Omega of groups from a fixed copula covariance; ``energy`` is minimised (sign set by ``target``)."""
 
     def __init__(self, data: np.ndarray, target: str):
-        from ..engine.gaussian_copula import copula_covariance, gc_group_terms_from_cov
+        from ..engine.gaussian.copula import copula_covariance, gc_group_terms_from_cov
 
         self._terms = gc_group_terms_from_cov
         self.cov = copula_covariance(data)

@@ -230,8 +230,8 @@ def _copula_time_shift_nulls(
     the data are rank-normalised once, and only the covariance entries the groups use are recomputed
     per surrogate (same numbers as scoring each surrogate from scratch).
     """
-    from ..engine.gaussian_copula import gc_group_terms_from_cov
-    from ..engine.transforms import rank_to_normal
+    from ..engine.gaussian.copula import gc_group_terms_from_cov
+    from ..engine.gaussian.marginals import rank_to_normal
 
     z = rank_to_normal(data)
     z = z - z.mean(axis=0)
@@ -272,8 +272,8 @@ def _copula_member_shift_nulls(
     ndarray, shape (size, n_groups)
         Row m: the value with member m of every group shifted by its own random lag.
     """
-    from ..engine.gaussian_copula import entropy_bias
-    from ..engine.transforms import rank_to_normal
+    from ..engine.gaussian.terms import gaussian_terms
+    from ..engine.gaussian.marginals import rank_to_normal
 
     z = rank_to_normal(data)
     z = z - z.mean(axis=0)
@@ -304,31 +304,8 @@ def _copula_member_shift_nulls(
             values = lagged[shifts[:, m][:, None], index[:, m, :]]  # (n_groups, size - 1)
             sub[rows[:, None], m, others[m][None, :]] = values
             sub[rows[:, None], others[m][None, :], m] = values
-            out[m] = _terms_from_subcov(sub, n, bias_correct, entropy_bias)[value]
+            out[m] = gaussian_terms(sub, [1] * size, n_samples=n if bias_correct else None)[value]
         yield out
-
-
-def _terms_from_subcov(
-    sub: np.ndarray, n: int, bias_correct: bool, entropy_bias: Any
-) -> dict[str, np.ndarray]:
-    """Gaussian TC, DTC, Omega and S (nats) of covariance blocks ``sub`` (n_groups, size, size)."""
-    size = sub.shape[1]
-    log_2pi_e = np.log(2.0 * np.pi * np.e)
-
-    def entropy(logdet: np.ndarray, dim: int) -> np.ndarray:
-        h = 0.5 * (dim * log_2pi_e + logdet)
-        return h - entropy_bias(n, dim) if bias_correct else h
-
-    sign, full = np.linalg.slogdet(sub)
-    full = np.where(sign > 0, full, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        minus = full[:, None] + np.log(np.diagonal(np.linalg.inv(sub), axis1=1, axis2=2))
-        marginal = entropy(np.log(np.diagonal(sub, axis1=1, axis2=2)), 1)
-    joint, rest = entropy(full, size), entropy(minus, size - 1)
-    total = marginal.sum(axis=1)
-    tc = total - joint
-    o_info = (2 - size) * tc + ((total[:, None] - marginal) - rest).sum(axis=1)
-    return {"o_info": o_info, "tc": tc, "dtc": tc - o_info, "s_info": 2 * tc - o_info}
 
 
 class _NullAccumulator:

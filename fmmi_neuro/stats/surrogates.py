@@ -114,7 +114,7 @@ def aaft_surrogate(data: np.ndarray, *, seed: int | np.random.Generator | None =
         Each column is a reordering of the same column of ``data`` (identical values), following the
         ranks of a phase-randomised copy of its normal scores.
     """
-    from ..engine.transforms import rank_to_normal
+    from ..engine.gaussian.marginals import rank_to_normal
 
     data = as_samples_array(data, "data", min_samples=3, allow_constant=True)
     gaussian = phase_randomized_surrogate(rank_to_normal(data), seed=seed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fmmi_neuro.engine.gaussian_copula import gaussian_copula_information
+from fmmi_neuro.engine.gaussian.copula import gaussian_copula_information
 from fmmi_neuro.io.timeseries import RegionTimeSeries
 from fmmi_neuro.scoring.networks import NETWORK_COLUMNS, network_information, network_variables
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+from fmmi_neuro.engine.gaussian.copula import gc_group_terms
 from fmmi_neuro.scoring.two_stage import disagreement_table, screen_groups, two_stage_score
 
 

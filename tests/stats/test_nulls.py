@@ -111,7 +111,7 @@ def test_block_bootstrap_ci_covers_truth():
 
 def test_copula_fast_path_equals_rescoring_each_surrogate():
     """Time-shift + copula reuses the normal scores; the numbers equal scoring every surrogate afresh."""
-    from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+    from fmmi_neuro.engine.gaussian.copula import gc_group_terms
 
     x = planted_subject(np.random.default_rng(16), 250, 9, planted=True)
     groups = np.array([SYNERGY, REDUNDANCY, (0, 3, 7), (2, 5, 8)])
@@ -127,7 +127,7 @@ def test_copula_fast_path_equals_rescoring_each_surrogate():
 
 def test_member_shift_nulls_equal_shifting_one_column():
     """The FFT lag table gives the same Omega as rolling the member's column and rescoring."""
-    from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+    from fmmi_neuro.engine.gaussian.copula import gc_group_terms
     from fmmi_neuro.stats.nulls import _copula_member_shift_nulls
 
     x = planted_subject(np.random.default_rng(17), 200, 8, planted=True)

@@ -2,7 +2,7 @@
 
 ``rank_to_normal`` maps each column to standard-normal quantiles of its ranks (a Gaussian copula
 transform: strictly monotone per coordinate, so MI, TC, DTC and O-information are unchanged), and
-``rank_to_student_t`` to Student-t quantiles (see ``student_t_copula``);
+``rank_to_student_t`` to Student-t quantiles (see ``student_t``);
 ``whitening_matrix`` returns a symmetric (ZCA) whitening map for one multivariate variable (an
 invertible linear map inside the variable, which also leaves MI between variables unchanged).
 """

@@ -18,10 +18,10 @@ scatter gives the Gaussian part, and what is left is the shared-scale (radial) d
   the network much to learn. Where the heavy-tailed part is mostly a shared scale (redundant and mixed
   Student-t systems) the rank-normal coordinates' MLP residual learned it better than any residual in
   Student-t coordinates (heavy-tailed inputs and targets). In Student-t coordinates the multi-time field
-  uses the radial residual (``multitime_net``).
+  uses the radial residual (``fmmi.field``).
 - ``scatter`` is the sample covariance for the Gaussian copula, and otherwise the Student-t
   maximum-likelihood scatter (EM, fixed nu) times nu / (nu - 2).
-- ``path_influence`` (``influence_rows``) is the per-sample influence of that Gaussian part, for the
+- ``term_influence`` (``influence_rows``) is the per-sample influence of that Gaussian part, for the
   standard errors.
 
 Every map is monotone per coordinate, so TC, DTC, Omega and S are unchanged (the scatter only moves the
@@ -36,9 +36,9 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from fmmi_neuro.engine.closed_form import information_truth
-from fmmi_neuro.engine.multitime import Path, gaussian_path_influence
-from fmmi_neuro.engine.transforms import rank_to_student_t
+from fmmi_neuro.engine.gaussian.copula import sample_covariance
+from fmmi_neuro.engine.gaussian.marginals import rank_to_student_t
+from fmmi_neuro.engine.gaussian.terms import gaussian_term_influence, gaussian_terms
 
 COPULA_DOFS = (2.5, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 30.0)
 """Degrees of freedom ``select_dof`` tries (at most 2 the transformed data would have no finite variance;
@@ -110,9 +110,9 @@ def gaussian_part_shift(x: np.ndarray, dims: Sequence[int], dof: float) -> tuple
     the true TC). All are invariant to invertible linear maps within a variable. The TC ratio is 0 when
     ``TC_g`` is not positive.
     """
-    gauss, student = (information_truth(scatter(rank_to_student_t(x, nu), nu), dims) for nu in (None, dof))
-    tc_gain = student.tc / gauss.tc - 1.0 if gauss.tc > 0 else 0.0
-    return abs(student.o_info - gauss.o_info), tc_gain
+    gauss, student = (gaussian_terms(scatter(rank_to_student_t(x, nu), nu), dims) for nu in (None, dof))
+    tc_gain = float(student["tc"] / gauss["tc"] - 1.0) if gauss["tc"] > 0 else 0.0
+    return float(abs(student["o_info"] - gauss["o_info"])), tc_gain
 
 
 def select_dof(x: np.ndarray, dofs: tuple[float, ...] = COPULA_DOFS) -> float | None:
@@ -180,8 +180,8 @@ def scatter(x: np.ndarray, dof: float | None) -> np.ndarray:
     """
     arr = np.asarray(x, dtype=np.float64)
     centred = arr - arr.mean(axis=-2, keepdims=True)
-    n, d = centred.shape[-2:]
-    cov = np.einsum("...ni,...nj->...ij", centred, centred) / (n - 1)
+    n = centred.shape[-2]
+    cov = sample_covariance(centred)
     if dof is None:
         return cov
     for _ in range(_EM_MAX_ITER):
@@ -194,16 +194,14 @@ def scatter(x: np.ndarray, dof: float | None) -> np.ndarray:
     return cov * (dof / (dof - 2))
 
 
-def path_influence(
-    centred: np.ndarray, cov: np.ndarray, dims: Sequence[int], paths: Sequence[Path] | None, dof: float | None
-) -> np.ndarray:
-    """Per-sample influence of each path's Gaussian part computed from ``scatter``; (..., n, n_paths).
+def term_influence(centred: np.ndarray, cov: np.ndarray, dims: Sequence[int], dof: float | None) -> dict:
+    """Per-sample influence of the Gaussian terms computed from ``scatter`` (``terms.gaussian_terms`` keys).
 
     ``centred`` (..., n, D) are the samples ``cov`` = ``scatter(centred, dof)`` came from. ``dof=None``:
-    ``multitime.gaussian_path_influence``; otherwise the same formula on ``influence_rows``.
+    ``terms.gaussian_term_influence``; otherwise the same formula on ``influence_rows``.
     """
     rows, factor = influence_rows(centred, cov, dof)
-    return gaussian_path_influence(rows, cov, dims, paths) * factor
+    return {key: value * factor for key, value in gaussian_term_influence(rows, cov, dims).items()}
 
 
 def influence_rows(centred: np.ndarray, cov: np.ndarray, dof: float | None) -> tuple[np.ndarray, float]:
@@ -213,7 +211,7 @@ def influence_rows(centred: np.ndarray, cov: np.ndarray, dof: float | None) -> t
     ``c = dof / (dof - 2)``) and ``(dof + D + 2) / (dof + D)``: linearising the EM fixed point at a
     Student-t, the shape part of its estimating equation has slope ``(dof + D) / (dof + D + 2)``. (The scale
     part does not enter: every path term is invariant to the scale of the scatter.) The influence of a
-    Gaussian part is ``factor * gaussian_path_influence(rows, cov, ...)``; sub-blocks of ``cov`` take the
+    Gaussian part is ``factor * terms.gaussian_term_influence(rows, cov, ...)``; sub-blocks of ``cov`` take the
     same columns of ``rows``.
     """
     if dof is None:

@@ -17,12 +17,6 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 
-def _blocks(dims: Sequence[int]) -> list[np.ndarray]:
-    """Coordinate indices of each variable, shape (d_i,) each."""
-    edges = np.cumsum([0, *dims])
-    return [np.arange(edges[i], edges[i + 1]) for i in range(len(dims))]
-
-
 def _check_system(cov: np.ndarray, dims: Sequence[int]) -> np.ndarray:
     cov = np.asarray(cov, dtype=np.float64)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
@@ -83,7 +77,7 @@ def mutual_information(cov: np.ndarray, dim_x: int, nu: float | None = None) -> 
         Degrees of freedom of the Student-t; ``None`` for the Gaussian.
     """
     cov = _check_system(cov, [dim_x, cov.shape[0] - dim_x])
-    ix, iy = _blocks([dim_x, cov.shape[0] - dim_x])
+    ix, iy = variable_blocks([dim_x, cov.shape[0] - dim_x])
     return _entropy(cov[np.ix_(ix, ix)], nu) + _entropy(cov[np.ix_(iy, iy)], nu) - _entropy(cov, nu)
 
 
@@ -137,7 +131,7 @@ def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = N
     """
     dims = [int(d) for d in dims]
     cov = _check_system(cov, dims)
-    blocks = _blocks(dims)
+    blocks = variable_blocks(dims)
     n = len(dims)
     if n < 2:
         raise ValueError(f"a system needs at least 2 variables; got {n}.")
@@ -148,34 +142,59 @@ def information_truth(cov: np.ndarray, dims: Sequence[int], nu: float | None = N
     return terms_from_entropies(marginal, joint, rest)
 
 
-def terms_from_entropies(marginal: np.ndarray, joint: float, rest: np.ndarray) -> InfoTerms:
-    """TC, DTC, O-information and S-information from entropies, in nats.
+def assemble_terms(marginal: np.ndarray, joint: np.ndarray, rest: np.ndarray) -> dict[str, np.ndarray]:
+    """TC, DTC, O-information, S-information and per-variable pieces from entropies, in nats.
+
+    The one assembly of the terms from entropies in the package (closed forms, the Gaussian copula and the
+    Gaussian part of FMMI all use it). Any leading shape broadcasts (many systems at once):
+    ``TC = sum_i h(X_i) - h(X)``, ``TC(X_-i) = sum_{j != i} h(X_j) - h(X_-i)``,
+    ``I(X_i; X_-i) = h(X_i) + h(X_-i) - h(X)``, ``Omega = (2 - k) TC + sum_i TC(X_-i)``,
+    ``DTC = TC - Omega``, ``S = TC + DTC``.
 
     Parameters
     ----------
-    marginal : ndarray, shape (n_vars,)
+    marginal : ndarray, shape (..., k)
         h(X_i) of each variable.
-    joint : float
+    joint : ndarray, shape (...)
         h(X) of the whole system.
-    rest : ndarray, shape (n_vars,)
+    rest : ndarray, shape (..., k)
         h(X_-i), the entropy of the system without variable i.
+
+    Returns
+    -------
+    dict with ``tc``, ``dtc``, ``o_info`` (TC - DTC; > 0 redundancy, < 0 synergy), ``s_info`` (shape (...))
+    and ``tc_minus``, ``mi_one_rest`` (shape (..., k)).
     """
     marginal = np.asarray(marginal, dtype=np.float64)
     rest = np.asarray(rest, dtype=np.float64)
-    n = marginal.size
-    tc = marginal.sum() - joint
-    tc_minus = (marginal.sum() - marginal) - rest
-    mi_one_rest = marginal + rest - joint
-    o_info = (2 - n) * tc + tc_minus.sum()
+    joint = np.asarray(joint, dtype=np.float64)
+    k = marginal.shape[-1]
+    total = marginal.sum(axis=-1)
+    tc = total - joint
+    tc_minus = (total[..., None] - marginal) - rest
+    o_info = (2 - k) * tc + tc_minus.sum(axis=-1)
     dtc = tc - o_info
-    return InfoTerms(
-        tc=float(tc),
-        dtc=float(dtc),
-        o_info=float(o_info),
-        s_info=float(tc + dtc),
-        tc_minus=tc_minus,
-        mi_one_rest=mi_one_rest,
-    )
+    return {
+        "tc": tc,
+        "dtc": dtc,
+        "o_info": o_info,
+        "s_info": tc + dtc,
+        "tc_minus": tc_minus,
+        "mi_one_rest": marginal + rest - joint[..., None],
+    }
+
+
+def terms_from_entropies(marginal: np.ndarray, joint: float, rest: np.ndarray) -> InfoTerms:
+    """``InfoTerms`` of one system from its entropies (see ``assemble_terms``), in nats."""
+    terms = assemble_terms(marginal, joint, rest)
+    scalars = {key: float(terms[key]) for key in ("tc", "dtc", "o_info", "s_info")}
+    return InfoTerms(**scalars, tc_minus=terms["tc_minus"], mi_one_rest=terms["mi_one_rest"])
+
+
+def variable_blocks(dims: Sequence[int]) -> list[np.ndarray]:
+    """Coordinate indices of each variable (contiguous blocks), shape (d_i,) each."""
+    edges = np.cumsum([0, *dims])
+    return [np.arange(edges[i], edges[i + 1]) for i in range(len(dims))]
 
 
 def _check_structure(n_vars: int, dim: int, min_vars: int = 2) -> tuple[int, int]:
