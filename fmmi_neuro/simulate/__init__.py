@@ -3,16 +3,37 @@
 O-information systems (:mod:`~fmmi_neuro.simulate.systems`): :func:`redundant`, :func:`synergistic`,
 :func:`mixed` and :func:`sample_system` return a :class:`System` (one (n_samples, d_i) array per variable)
 with the closed-form TC, DTC and Omega in nats. Sign convention: Omega = TC - DTC; Omega > 0
-redundancy-dominated, Omega < 0 synergy-dominated.
+redundancy-dominated, Omega < 0 synergy-dominated. Per-coordinate maps (``transform``), random rotations
+(``rotate``) and within-variable spirals (``block_map="spiral"``) change the samples but not the truth.
 
 Examples
 --------
 >>> from fmmi_neuro import simulate
->>> system = simulate.redundant(500, n_vars=3, dim=2, seed=0)
->>> [x.shape for x in system.samples], system.truth.o_info > 0
-([(500, 2), (500, 2), (500, 2)], True)
+>>> system = simulate.mixed(1200, n_vars=6, dim=5, redundancy=0.1, noise=0.125, block_map="spiral")
+>>> len(system.samples), system.samples[0].shape, round(system.truth.o_info, 3)
+(6, (1200, 5), -0.86)
 """
 
-from fmmi_neuro.simulate.systems import TRANSFORMS, System, mixed, redundant, sample_system, synergistic
+from fmmi_neuro.simulate.systems import (
+    BLOCK_MAPS,
+    TRANSFORMS,
+    System,
+    mixed,
+    redundant,
+    sample_system,
+    spiral,
+    spiral_planes,
+    synergistic,
+)
 
-__all__ = ["TRANSFORMS", "System", "mixed", "redundant", "sample_system", "synergistic"]
+__all__ = [
+    "BLOCK_MAPS",
+    "System",
+    "TRANSFORMS",
+    "mixed",
+    "redundant",
+    "sample_system",
+    "spiral",
+    "spiral_planes",
+    "synergistic",
+]
