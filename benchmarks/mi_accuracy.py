@@ -1,78 +1,120 @@
-"""Accuracy and speed of ``estimate_mi`` against closed-form truth (not a test; prints a table).
+"""Accuracy and cost of ``fmmi_neuro.estimate_mi`` and its peers against known truth (prints a table).
 
-Methods:
-  default    estimate_mi with its defaults (Gaussian-aware field, early stopping, 2-fold cross-fitting)
-  plain      the same without the Gaussian part (gaussian=False)
-  reference  the reference FMMI recipe: MLP width 512, AdamW lr 1e-3 (constant), batch 512, 10,000 steps,
-             one 50/50 split (train on the first half, estimate on the second), no early stopping
+Every method runs on the same samples in the same run. Rows: ``row task n seed method truth estimate
+|error| seconds cpu_seconds`` (nats); ``--summarize`` turns logs into the per-task table.
 
-Cases (truth in nats from fmmi_neuro.engine.closed_form):
-  gauss-D-MI    Gaussian, x and y D-dimensional, MI spread over D canonical pairs, random mixing in x, y
-  student-5-nu2 multivariate Student-t (nu = 2), 5 x 5, identity scale (dependence only through the tails)
-  spiral-3-1    Gaussian 3 x 3 (MI 1) with y passed through a spiral diffeomorphism (rotation by |y|^2)
-  indep-5       Gaussian 5 x 5 with y rows shuffled (MI 0): the small-sample bias
-  cube-D-MI, exp-D-MI, sigmoid-D-MI
-                Gaussian D x D (MI) with x through x^3 and y through exp(y) / sigmoid(y) per coordinate
-  shear-D-MI    Gaussian D x D (MI), y through a triangular shear y_k += tanh(y_{k-1}) (not coordinatewise)
+Methods (``--methods``, comma-separated):
+  fmmi       fmmi_neuro.estimate_mi(x, y, seed=seed, device=..., **training) (``--training`` overrides)
+  ksg        KSG algorithm 1, k = 10, max-norm (benchmarks/peers.py)
+  cca        Gaussian MI from the canonical correlations of the raw data
+  gc         the same after rank-to-normal (Gaussian copula)
+  infonce    InfoNCE, concatenation MLP critic (bmi's defaults: 10,000 steps, batch 256)
+  reference  the reference FMMI recipe (width 512, depth 3, AdamW 1e-3, batch 512, 10,000 steps, 50/50)
+``--budget method.key=value`` changes a peer's budget for smoke runs (e.g. infonce.steps=200).
 
-Acceptance suite (issue 2, "How it will be checked"): 12 core tasks at n = 10,000, default settings,
-seeds 0-4 by default; rows are printed seed by seed (all tasks for seed 0, then seed 1, ...) so that a run
-cut short still holds complete seeds. Tolerance max(0.1 nats, 10 %), Gaussian tasks max(0.05, 5 %).
-Run the two halves in parallel and summarise their logs:
-  python benchmarks/mi_accuracy.py --suite acceptance --part 1 --threads 1 > acc1.log &
-  python benchmarks/mi_accuracy.py --suite acceptance --part 2 --threads 1 > acc2.log &
-  python benchmarks/mi_accuracy.py --summarize acc1.log,acc2.log
+Tasks: any name of ``fmmi_neuro.simulate.MI_TASKS`` (bmi task ids, truth from a closed form or a stated
+quadrature), or a closed-form case below. Suites (``--suite``, seeds 0, 1, 2 and n = 10,000 by default):
+  bmi         the bmi benchmark v2 tasks (Czyz et al.; 21) and spiral 25 x 25
+  bmi-extra   the other bmi families in MI_TASKS (1-D Gaussian, uniform margins, wiggly, half-cube,
+              dense 2 x 2 / 3 x 3, sparse 3 x 3, Student-t identity, transformed sparse 5 x 5)
+  acceptance  the twelve closed-form cases of the first MI acceptance check
+Closed-form cases (x, y D-dimensional; truth from simulate.closed_form_mi):
+  gauss-D-MI    Gaussian, MI spread over D canonical pairs, random mixing in x and y
+  student-D-nuV multivariate Student-t (nu = V), D x D, identity scale
+  spiral-D-MI   gauss-D-MI with whitened y through a spiral (rotation of (y_0, y_1) by |y|^2 / 2)
+  indep-D       gauss-D-1 with y rows shuffled (MI 0)
+  cube-D-MI, exp-D-MI, sigmoid-D-MI   x^3 and exp / sigmoid of whitened y
+  shear-D-MI    whitened y through y_k += tanh(y_{k-1})
 
-Example:
-  python benchmarks/mi_accuracy.py --cases gauss-5-1,student-5-nu2 --n 1200,10000 --methods default,plain
+Pass rule of the summary: |mean over seeds - truth| <= max(0.1, 10 % of truth) (gauss- cases:
+max(0.05, 5 %)); "no worse than the best peer": fmmi's |mean - truth| <= the smallest |mean - truth|
+of the other methods in the logs.
+
+Examples:
+  python benchmarks/mi_accuracy.py --suite bmi --threads 2 > bmi.log
+  python benchmarks/mi_accuracy.py --suite bmi --part 1/2 --threads 1 > bmi1.log &
+  python benchmarks/mi_accuracy.py --suite bmi --part 2/2 --threads 1 > bmi2.log &
+  python benchmarks/mi_accuracy.py --summarize bmi1.log,bmi2.log
+  python benchmarks/mi_accuracy.py --cases 1v1-AI,gauss-5-1 --n 2000 --seeds 0 --methods ksg,cca,gc \\
+      --training max_steps=200
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
+import os
+import platform
+import shlex
+import sys
 import time
+from collections import defaultdict
 
 import numpy as np
 import torch
+from peers import PEERS
 
-from fmmi_neuro.engine.closed_form import gaussian_mi, student_t_mi
-from fmmi_neuro.engine.mi import estimate_mi, flow_contributions
-from fmmi_neuro.engine.training import TrainingSettings, init_parameters, train_flow
-from fmmi_neuro.engine.transforms import rank_to_normal, whiten
-from fmmi_neuro.engine.velocity import VelocityMLP
+import fmmi_neuro
+from fmmi_neuro import simulate
 
-DEFAULT_CASES = [
-    "gauss-1-0.5",
-    "gauss-1-2",
-    "gauss-5-1",
-    "gauss-5-10",
-    "gauss-25-2",
-    "gauss-25-10",
-    "student-5-nu2",
-    "spiral-3-1",
-    "indep-5",
+BMI_SUITE = [
+    "1v1-additive-0.75",
+    "asinh-student-identity-1-1-1",
+    "1v1-X-0.9",
+    "1v1-AI",
+    "swissroll_x-normal_cdf-1v1-normal-0.75",
+    "2v1-waves-12-5.0-3.0",
+    "2v1-galaxy-0.5-3.0",
+    "3v1-concentric_gaussians-5",
+    "5v1-concentric_gaussians-5",
+    "multinormal-dense-5-5-0.5",
+    "multinormal-dense-25-25-0.5",
+    "multinormal-dense-50-50-0.5",
+    "multinormal-sparse-5-5-2-2.0",
+    "multinormal-sparse-25-25-2-2.0",
+    "mult-sparse-w-inliers-5-5-2-2.0-0.2",
+    "mult-sparse-w-inliers-25-25-2-2.0-0.2",
+    "asinh-student-identity-2-2-1",
+    "asinh-student-identity-3-3-2",
+    "asinh-student-identity-5-5-2",
+    "spiral-multinormal-sparse-3-3-2-2.0",
+    "spiral-multinormal-sparse-5-5-2-2.0",
+    "spiral-multinormal-sparse-25-25-2-2.0",
 ]
+"""bmi benchmark v2 (workflows/benchmark/v2/config.py, the tasks without '*') plus spiral 25 x 25."""
 
-ACCEPTANCE_CASES = [
-    "gauss-1-0.2",
-    "gauss-5-1",
-    "gauss-25-10",
-    "student-1-nu1",
-    "student-10-nu3",
-    "cube-5-1",
-    "gauss-5-5",
-    "gauss-25-13",
-    "student-5-nu2",
-    "exp-3-1",
-    "sigmoid-3-2",
-    "spiral-3-1",
-]
-"""Twelve core tasks; part 1 is the first six, part 2 the last six (balanced in cost)."""
+SUITES = {
+    "bmi": BMI_SUITE,
+    "bmi-extra": [name for name in simulate.MI_TASKS if name not in BMI_SUITE],
+    "acceptance": [
+        "gauss-1-0.2",
+        "gauss-5-1",
+        "gauss-25-10",
+        "student-1-nu1",
+        "student-10-nu3",
+        "cube-5-1",
+        "gauss-5-5",
+        "gauss-25-13",
+        "student-5-nu2",
+        "exp-3-1",
+        "sigmoid-3-2",
+        "spiral-3-1",
+    ],
+}
+
+METHODS = ["fmmi", *PEERS]
 
 
 def _mixing(rng: np.random.Generator, d: int) -> np.ndarray:
     return np.eye(d) + 0.5 * rng.normal(size=(d, d)) / np.sqrt(d)
+
+
+def _whiten(a: np.ndarray) -> np.ndarray:
+    """Centre and ZCA-whiten a (n, d) with its own sample covariance."""
+    centred = a - a.mean(axis=0)
+    vals, vecs = np.linalg.eigh(np.cov(centred, rowvar=False, bias=True).reshape(a.shape[1], -1))
+    return centred @ (vecs / np.sqrt(vals)) @ vecs.T
 
 
 def _gaussian_pair(rng, n, d, mi):
@@ -81,16 +123,7 @@ def _gaussian_pair(rng, n, d, mi):
     y0 = rho * x0 + math.sqrt(1 - rho**2) * rng.normal(size=(n, d))
     a, b = _mixing(rng, d), _mixing(rng, d)
     cov = np.block([[a @ a.T, rho * a @ b.T], [rho * b @ a.T, b @ b.T]])
-    return x0 @ a.T, y0 @ b.T, gaussian_mi(cov, d)
-
-
-def _spiral(y: np.ndarray, speed: float = 0.5) -> np.ndarray:
-    """Rotate the first two coordinates by an angle speed * |y|^2 (a diffeomorphism; MI unchanged)."""
-    angle = speed * (y**2).sum(axis=1)
-    c, s = np.cos(angle), np.sin(angle)
-    out = y.copy()
-    out[:, 0], out[:, 1] = c * y[:, 0] - s * y[:, 1], s * y[:, 0] + c * y[:, 1]
-    return out
+    return x0 @ a.T, y0 @ b.T, simulate.closed_form_mi(cov, d)
 
 
 def _shear(y: np.ndarray) -> np.ndarray:
@@ -101,8 +134,8 @@ def _shear(y: np.ndarray) -> np.ndarray:
     return out
 
 
-def make_case(name: str, n: int, seed: int):
-    """Return x (n, d_x), y (n, d_y) and the true MI in nats."""
+def closed_form_case(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """x (n, d_x), y (n, d_y) and the true MI in nats of a closed-form case (see the module docstring)."""
     rng = np.random.default_rng(seed)
     kind, *args = name.split("-")
     if kind == "gauss":
@@ -110,187 +143,224 @@ def make_case(name: str, n: int, seed: int):
     if kind == "student":
         d, nu = int(args[0]), float(args[1].removeprefix("nu"))
         z = rng.normal(size=(n, 2 * d)) / np.sqrt(rng.chisquare(nu, size=(n, 1)) / nu)
-        return z[:, :d], z[:, d:], student_t_mi(np.eye(2 * d), d, nu)
-    if kind == "spiral":
-        x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
-        return x, _spiral(whiten(y)), truth
-    if kind in ("cube", "exp", "sigmoid"):
-        x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
-        y = whiten(y)
-        y = np.exp(y) if kind == "exp" else 1 / (1 + np.exp(-y)) if kind == "sigmoid" else y
-        return x**3, y, truth
-    if kind == "shear":
-        x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
-        return x, _shear(whiten(y)), truth
+        return z[:, :d], z[:, d:], simulate.closed_form_mi(np.eye(2 * d), d, nu)
     if kind == "indep":
         x, y, _ = _gaussian_pair(rng, n, int(args[0]), 1.0)
         return x, y[rng.permutation(n)], 0.0
-    raise ValueError(f"unknown case {name!r}")
+    if kind not in ("spiral", "cube", "exp", "sigmoid", "shear"):
+        raise SystemExit(
+            f"unknown task {name!r}; known: {sorted(simulate.MI_TASKS)} and the closed-form cases"
+        )
+    x, y, truth = _gaussian_pair(rng, n, int(args[0]), float(args[1]))
+    y = _whiten(y)
+    if kind == "spiral":
+        return x, simulate.spiral(y, speed=0.5, planes=[(0, 1)]), truth
+    if kind == "shear":
+        return x, _shear(y), truth
+    y = np.exp(y) if kind == "exp" else 1 / (1 + np.exp(-y)) if kind == "sigmoid" else y
+    return x**3, y, truth
 
 
-def reference(x: np.ndarray, y: np.ndarray, seed: int, max_steps: int = 10_000) -> tuple[float, int]:
-    """The reference recipe on one 50/50 split; returns (estimate in nats, steps)."""
-    gx, gy = rank_to_normal(x), rank_to_normal(y)
-    half = x.shape[0] // 2
-    gx, gy = gx - gx[:half].mean(0), gy - gy[:half].mean(0)
-    settings = TrainingSettings(
-        width=512,
-        depth=3,
-        batch_size=512,
-        max_steps=max_steps,
-        lr=1e-3,
-        weight_decay=1e-2,
-        schedule="constant",
-        early_stopping=False,
-        ema_window=1,
-        eval_every=max_steps,
-        val_repeats=1,
-    )
-    gen = torch.Generator().manual_seed(seed)
-    net = init_parameters(VelocityMLP(y.shape[1], x.shape[1], width=512, depth=3), gen)
-
-    def t(a):
-        return torch.as_tensor(a, dtype=torch.float32)
-
-    log = train_flow(
-        net,
-        t(gx[:half]),
-        t(gy[:half]),
-        t(gx[half - 2 : half]),
-        t(gy[half - 2 : half]),
-        variant="conditional",
-        settings=settings,
-        generator=gen,
-    )
-    contrib = flow_contributions(
-        net, t(gx[half:]), t(gy[half:]), variant="conditional", settings=settings, generator=gen
-    )
-    return float(contrib.mean()), log.steps
+def make_data(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Samples (x, y) and the true MI (nats) of a task of simulate.MI_TASKS or a closed-form case."""
+    if name in simulate.MI_TASKS:
+        data = simulate.MI_TASKS[name](n, seed=seed)
+        return data.x, data.y, data.mi
+    return closed_form_case(name, n, seed)
 
 
-def run(cases, ns, methods, seeds, threads, extra):
-    torch.set_num_threads(threads)
-    print(f"# torch {torch.__version__}, {threads} thread(s), settings overrides {extra}")
-    header = (
-        f"{'case':<16}{'n':>7}{'method':>11}{'seed':>5}{'truth':>9}{'estimate':>10}{'stderr':>8}"
-        f"{'|error|':>9}{'steps':>7}{'seconds':>9}{'cpu_s':>8}"
-    )
-    print(header)
-    for name in cases:
-        for n in ns:
-            for seed in seeds:
-                x, y, truth = make_case(name, n, seed)
-                for method in methods:
-                    start, cpu_start = time.perf_counter(), time.process_time()
-                    stderr = float("nan")
-                    if method == "reference":
-                        value, steps = reference(x, y, seed)
-                    else:
-                        res = estimate_mi(
-                            x, y, seed=seed, device="cpu", gaussian=method == "default", **extra
-                        )
-                        value, stderr, steps = res.value, res.stderr, res.steps
-                    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-                    print(
-                        f"{name:<16}{n:>7}{method:>11}{seed:>5}{truth:>9.3f}{value:>10.3f}{stderr:>8.3f}"
-                        f"{abs(value - truth):>9.3f}{steps:>7}{seconds:>9.1f}{cpu:>8.1f}",
-                        flush=True,
-                    )
-
-
-def _tolerance(name: str, truth: float) -> float:
+def tolerance(name: str, truth: float) -> float:
+    """The pass bar on |mean - truth|: max(0.05, 5 %) for gauss- cases, max(0.1, 10 %) otherwise."""
     if name.startswith("gauss-"):
         return max(0.05, 0.05 * abs(truth))
     return max(0.1, 0.1 * abs(truth))
 
 
-def run_acceptance(part: str, seeds, threads, n: int = 10_000) -> None:
-    """Print one ``acc`` row per (seed, task), seed-major, default settings."""
-    torch.set_num_threads(threads)
-    half = len(ACCEPTANCE_CASES) // 2
-    cases = {"1": ACCEPTANCE_CASES[:half], "2": ACCEPTANCE_CASES[half:], "all": ACCEPTANCE_CASES}[part]
-    print(f"# acceptance part {part}, torch {torch.__version__}, {threads} thread(s), n = {n}, seeds {seeds}")
+def _estimate(method: str, x, y, seed: int, device: str, threads: int, training: dict, budget: dict) -> float:
+    if method == "fmmi":
+        return float(fmmi_neuro.estimate_mi(x, y, seed=seed, device=device, **training).value)
+    options = dict(budget.get(method, {}))
+    if method == "ksg":
+        options.setdefault("workers", threads)
+    if method == "reference":
+        options.setdefault("device", device)
+    return PEERS[method](x, y, seed, **options)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            return next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def _header(args: argparse.Namespace) -> None:
+    print(f"# command: python {shlex.join(sys.argv)}")
     print(
-        f"# {'case':<15}{'seed':>5}{'truth':>9}{'estimate':>10}{'stderr':>8}{'steps':>7}{'seconds':>9}"
-        f"{'cpu_s':>8}"
+        f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{_cpu_name()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{args.threads} thread(s), device {args.device}"
     )
+    print(f"# fmmi training overrides {args.training_dict}; peer budgets {args.budget_dict}")
+    print(
+        f"# {'task':<40}{'n':>7}{'seed':>5}{'method':>11}{'truth':>9}{'estimate':>10}{'|error|':>9}"
+        f"{'seconds':>9}{'cpu_s':>8}"
+    )
+
+
+def run(tasks: list[str], ns: list[int], seeds: list[int], methods: list[str], args) -> None:
+    """One row per (seed, task, n, method), seed-major so that a run cut short holds complete seeds."""
+    torch.set_num_threads(args.threads)
+    _header(args)
     for seed in seeds:
-        for name in cases:
-            x, y, truth = make_case(name, n, seed)
-            start, cpu_start = time.perf_counter(), time.process_time()
-            res = estimate_mi(x, y, seed=seed, device="cpu")
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            print(
-                f"acc {name:<15}{seed:>5}{truth:>9.4f}{res.value:>10.4f}{res.stderr:>8.4f}{res.steps:>7}"
-                f"{seconds:>9.1f}{cpu:>8.1f}",
-                flush=True,
-            )
+        for name in tasks:
+            for n in ns:
+                x, y, truth = make_data(name, n, seed)
+                for method in methods:
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    try:
+                        value = _estimate(
+                            method,
+                            x,
+                            y,
+                            seed,
+                            args.device,
+                            args.threads,
+                            args.training_dict,
+                            args.budget_dict,
+                        )
+                    except Exception as err:  # a failed estimate is reported and the run goes on
+                        print(f"# {name} n={n} seed={seed} {method} failed: {err!r}", flush=True)
+                        value = float("nan")
+                    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+                    print(
+                        f"row {name:<40}{n:>7}{seed:>5}{method:>11}{truth:>9.4f}{value:>10.4f}"
+                        f"{abs(value - truth):>9.4f}{seconds:>9.1f}{cpu:>8.1f}",
+                        flush=True,
+                    )
 
 
-def summarize(paths) -> None:
-    """Per-task table (mean, sd over seeds, |mean - truth|, pass) from ``acc`` rows of the given logs."""
-    rows: dict[str, list] = {}
+def summarize(paths: list[str]) -> None:
+    """Per (task, n): mean estimate per method, fmmi's pass and whether it is no worse than the best peer."""
+    values: dict[tuple[str, int], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    truths: dict[tuple[str, int], float] = {}
+    order: list[tuple[str, int]] = []
     for path in paths:
-        with open(path) as fh:
-            for line in fh:
-                if line.startswith("acc "):
-                    _, name, seed, truth, value, _se, _steps, seconds, _cpu = line.split()
-                    rows.setdefault(name, []).append((int(seed), float(truth), float(value), float(seconds)))
-    print("| task | seeds | truth | mean | sd | \\|mean − truth\\| | tolerance | pass | s / estimate |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    n_pass = 0
-    for name in [c for c in ACCEPTANCE_CASES if c in rows]:
-        seeds, truths, values, seconds = map(np.array, zip(*rows[name], strict=True))
-        truth, mean = float(truths[0]), float(values.mean())
-        sd = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
-        err, tol = abs(mean - truth), _tolerance(name, truth)
-        n_pass += err <= tol
+        with open(path) as handle:
+            for line in handle:
+                if not line.startswith("row "):
+                    continue
+                _, name, n, _seed, method, truth, value, *_ = line.split()
+                key = (name, int(n))
+                if key not in truths:
+                    order.append(key)
+                truths[key] = float(truth)
+                values[key][method].append(float(value))
+    methods = [m for m in METHODS if any(m in values[key] for key in order)]
+    print(
+        "Mean estimate over seeds (nats). pass: |fmmi mean - truth| <= bar; best peer: smallest "
+        "|mean - truth| among the other methods; fmmi <= peer: fmmi's |mean - truth| is no larger.\n"
+    )
+    print(
+        "| task | n | seeds | truth | "
+        + " | ".join(methods)
+        + " | bar | fmmi pass | best peer | fmmi <= peer |"
+    )
+    print("|---|---|---|---|" + "---|" * len(methods) + "---|---|---|---|")
+    n_pass = n_peer = n_fmmi = 0
+    for key in order:
+        name, n = key
+        truth = truths[key]
+        means = {m: float(np.mean(values[key][m])) for m in methods if values[key][m]}
+        errors = {m: abs(v - truth) for m, v in means.items()}
+        peers = {m: e for m, e in errors.items() if m != "fmmi"}
+        best = min(peers, key=peers.get) if peers else None
+        cells = " | ".join(f"{means[m]:.3f}" if m in means else "–" for m in methods)
+        bar = tolerance(name, truth)
+        verdict, versus = "–", "–"
+        if "fmmi" in errors:
+            n_fmmi += 1
+            ok = errors["fmmi"] <= bar
+            n_pass += ok
+            verdict = "pass" if ok else "**fail**"
+            if best is not None:
+                no_worse = errors["fmmi"] <= peers[best]
+                n_peer += no_worse
+                versus = "yes" if no_worse else "**no**"
+        seeds = max(len(v) for v in values[key].values())
+        best_cell = f"{best} ({peers[best]:.3f})" if best else "–"
         print(
-            f"| {name} | {len(seeds)} | {truth:.3f} | {mean:.3f} | {sd:.3f} | {err:.3f} | {tol:.3f} | "
-            f"{'pass' if err <= tol else '**fail**'} | {seconds.mean():.1f} |"
+            f"| {name} | {n} | {seeds} | {truth:.3f} | {cells} | {bar:.3f} | {verdict} | {best_cell} ", end=""
         )
-    print(f"\n{n_pass} of {len(rows)} tasks pass")
+        print(f"| {versus} |")
+    if n_fmmi:
+        print(f"\nfmmi passes {n_pass} of {n_fmmi} tasks and is no worse than the best peer on {n_peer}.")
+
+
+def _value(text: str) -> int | float | bool | str:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cases", default=",".join(DEFAULT_CASES), help="comma-separated case names")
-    parser.add_argument("--n", default="1200,10000", help="comma-separated sample sizes")
-    parser.add_argument("--methods", default="default,plain,reference", help="default, plain, reference")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0; suite: 0-4)")
-    parser.add_argument("--suite", choices=["acceptance"], help="run a named suite instead of --cases")
-    parser.add_argument("--part", choices=["1", "2", "all"], default="all", help="which half of the suite")
-    parser.add_argument("--summarize", help="comma-separated suite logs to summarise (runs nothing)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--suite", choices=sorted(SUITES), help="a named task list (seeds 0,1,2, n 10000)")
+    parser.add_argument("--cases", help="comma-separated task names (instead of --suite)")
+    parser.add_argument("--part", default="1/1", help="I/K: run every K-th task of the list from the I-th")
+    parser.add_argument("--n", default="10000", help="comma-separated sample sizes")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (data and estimators)")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {METHODS}")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads and KSG tree workers")
+    parser.add_argument("--device", default="cpu", help="torch device of fmmi and the reference recipe")
     parser.add_argument(
-        "--set",
-        action="append",
+        "--training",
+        nargs="*",
         default=[],
         metavar="KEY=VALUE",
-        help="override a training setting of default/plain (repeatable), e.g. --set max_steps=2000",
+        help="estimate_mi overrides, e.g. max_steps=200",
     )
+    parser.add_argument(
+        "--budget",
+        nargs="*",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="peer budgets, e.g. infonce.steps=200",
+    )
+    parser.add_argument("--summarize", help="comma-separated logs to summarise (runs nothing)")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize.split(","))
         return
-    default_seeds = "0,1,2,3,4" if args.suite else "0"
-    seeds = [int(v) for v in (args.seeds or default_seeds).split(",")]
-    if args.suite == "acceptance":
-        run_acceptance(args.part, seeds, args.threads)
-        return
-    extra = {}
-    for item in args.set:
+    methods = args.methods.split(",")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown method(s) {unknown}; known: {METHODS}")
+    if bool(args.suite) == bool(args.cases):
+        parser.error("give exactly one of --suite and --cases")
+    tasks = SUITES[args.suite] if args.suite else args.cases.split(",")
+    index, count = (int(v) for v in args.part.split("/"))
+    args.training_dict = dict((k, _value(v)) for k, v in (item.split("=", 1) for item in args.training))
+    args.budget_dict = defaultdict(dict)
+    for item in args.budget:
         key, value = item.split("=", 1)
-        extra[key] = int(value) if value.lstrip("-").isdigit() else float(value) if "." in value else value
+        method, option = key.split(".", 1)
+        args.budget_dict[method][option] = _value(value)
+    args.budget_dict = dict(args.budget_dict)
     run(
-        args.cases.split(","),
+        tasks[index - 1 :: count],
         [int(v) for v in args.n.split(",")],
-        args.methods.split(","),
-        seeds,
-        args.threads,
-        extra,
+        [int(v) for v in args.seeds.split(",")],
+        methods,
+        args,
     )
 
 

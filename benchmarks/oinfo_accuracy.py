@@ -8,10 +8,14 @@ Usage::
     python benchmarks/oinfo_accuracy.py accuracy --n 1200 10000 --seeds 1
     python benchmarks/oinfo_accuracy.py triplets --data ../shared/data/hcp7_aal2
     python benchmarks/oinfo_accuracy.py sweep --systems g-syn-5x1 t3-red-10x1 --out sweep.jsonl
-    python benchmarks/oinfo_accuracy.py table sweep.jsonl
+    python benchmarks/oinfo_accuracy.py sweep --suite nonlinear --n 1200 --seeds 3 --out nonlinear.jsonl
+    python benchmarks/oinfo_accuracy.py table sweep.jsonl nonlinear.jsonl
 
 ``sweep`` is the issue's acceptance check on 3-10 variables of 1-10 dimensions: it appends one JSON line per
 (system, n, seed) to ``--out`` and ``table`` turns one or more such files into the pass/fail table.
+``--suite nonlinear`` runs the systems whose dependence is nonlinear inside each multivariate variable (a
+spiral map of every 5-dimensional block, which per-coordinate rank-to-normal cannot undo) and the
+nu = 1 Student-t systems (see ``_nonlinear_systems``); all of them are also ``accuracy`` cases.
 
 Not a test: prints tables (and the command, date and machine) to paste into benchmarks/RESULTS.md.
 """
@@ -31,10 +35,9 @@ import numpy as np
 import torch
 from scipy.signal import detrend
 
-from fmmi_neuro import simulate
+from fmmi_neuro import information, simulate
 from fmmi_neuro.engine.batched import fmmi_group_terms
 from fmmi_neuro.engine.gaussian_copula import gc_group_terms
-from fmmi_neuro.engine.information import information
 
 
 def _cases() -> dict[str, dict]:
@@ -56,7 +59,34 @@ def _cases() -> dict[str, dict]:
         "transform": "mixed",
         "rotate": True,
     }
-    return cases
+    return {**cases, **_nonlinear_systems()}
+
+
+def _nonlinear_systems() -> dict[str, dict]:
+    """Within-variable nonlinear and nu = 1 systems (name -> ``simulate`` keyword arguments).
+
+    Truth (closed form, nats; Omega = TC - DTC, > 0 redundancy, < 0 synergy):
+      g-mix-6x5-spiral   six 5-dim variables, mixed (redundancy 0.1, noise 0.125), each variable through
+                         a spiral (rotation by |x_i|^2 / 5 in the planes (0,1), (2,3), (4,0)): Omega -0.860
+      g-mix-6x5          the same without the spiral (control): Omega -0.860
+      g-syn-3x5-spiral   X_3 = X_1 + X_2 + noise (noise 1), 5-dim variables, spiral blocks: Omega -0.719
+      t1-red-5x1         five scalar variables sharing one source (noise 10), Student-t nu = 1: Omega 0.641
+      t1-red-3x5         three 5-dim variables sharing one source (noise 1), Student-t nu = 1: Omega 1.095
+    """
+    mixed = {"kind": "mixed", "n_vars": 6, "dim": 5, "redundancy": 0.1, "noise": 0.125}
+    return {
+        "g-mix-6x5-spiral": {**mixed, "block_map": "spiral"},
+        "g-mix-6x5": mixed,
+        "g-syn-3x5-spiral": {
+            "kind": "synergistic",
+            "n_vars": 3,
+            "dim": 5,
+            "noise": 1.0,
+            "block_map": "spiral",
+        },
+        "t1-red-5x1": {"kind": "redundant", "n_vars": 5, "dim": 1, "noise": 10.0, "nu": 1},
+        "t1-red-3x5": {"kind": "redundant", "n_vars": 3, "dim": 5, "noise": 1.0, "nu": 1},
+    }
 
 
 def _header() -> None:
@@ -142,9 +172,14 @@ def _sweep_systems() -> dict[str, dict]:
     return systems
 
 
-def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path, training: dict) -> None:
-    """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``."""
-    systems = _sweep_systems()
+def sweep(
+    ns: list[int], seeds: int, names: list[str] | None, out: Path, training: dict, suite: str = "acceptance"
+) -> None:
+    """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``.
+
+    ``suite``: "acceptance" (:func:`_sweep_systems`) or "nonlinear" (:func:`_nonlinear_systems`).
+    """
+    systems = _sweep_systems() if suite == "acceptance" else _nonlinear_systems()
     _header()
     for name, n, seed, system, fm, t_fm, gc, t_gc in _fits(systems, names, ns, seeds, training):
         row = {
@@ -157,8 +192,8 @@ def sweep(ns: list[int], seeds: int, names: list[str] | None, out: Path, trainin
             "gc": gc.o_info,
             "s_fmmi": t_fm,
             "s_gc": t_gc,
-            "steps": fm.settings["steps"],
-            "copula_dof": fm.settings["copula_dof"],
+            "steps": fm.settings.get("steps"),
+            "copula_dof": fm.settings.get("copula_dof"),
             "finished": f"{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}",
         }
         print(json.dumps(row), flush=True)
@@ -174,7 +209,7 @@ def tolerance(truth: float, n: int) -> float:
 def table(files: list[Path]) -> None:
     """Markdown table (one row per system and n) of the rows ``sweep`` wrote, with pass/fail."""
     rows = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
-    order = list(_sweep_systems())
+    order = [*_sweep_systems(), *_nonlinear_systems()]
     keys = sorted({(r["system"], r["n"]) for r in rows}, key=lambda key: (order.index(key[0]), key[1]))
     print(
         "| system | n | seeds | truth Ω | fmmi mean ± sd | gc mean | \\|err\\| fmmi | \\|err\\| gc | bar "
@@ -272,7 +307,13 @@ def main() -> None:
     swp = sub.add_parser("sweep")
     swp.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
     swp.add_argument("--seeds", type=int, default=3)
-    swp.add_argument("--systems", nargs="*", default=None, help=f"subset of {list(_sweep_systems())}")
+    swp.add_argument("--suite", choices=["acceptance", "nonlinear"], default="acceptance")
+    swp.add_argument(
+        "--systems",
+        nargs="*",
+        default=None,
+        help=f"subset of the suite: {list(_sweep_systems())} or {list(_nonlinear_systems())}",
+    )
     swp.add_argument("--out", type=Path, required=True, help="JSON-lines file the rows are appended to")
     tab = sub.add_parser("table")
     tab.add_argument("files", type=Path, nargs="+")
@@ -293,7 +334,7 @@ def main() -> None:
     if training:
         print(f"# training overrides: {training}")
     if args.what == "sweep":
-        sweep(args.n, args.seeds, args.systems, args.out, training)
+        sweep(args.n, args.seeds, args.systems, args.out, training, args.suite)
     elif args.what == "accuracy":
         accuracy(args.n, args.seeds, args.cases, training)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import multivariate_t
 
 from fmmi_neuro import simulate
 from fmmi_neuro.engine.gaussian.closed_form import (
@@ -120,3 +121,63 @@ def test_bad_arguments(kwargs, match):
         simulate.mixed(100, **kwargs)
     with pytest.raises(ValueError, match="n_samples"):
         simulate.redundant(0)
+
+
+@pytest.mark.parametrize("d", [2, 3, 5, 8])
+def test_spiral_is_a_norm_preserving_bijection(d, rng):
+    x = rng.standard_normal((200, d))
+    z = simulate.spiral(x, speed=1 / d)
+    np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.linalg.norm(x, axis=1))
+    np.testing.assert_allclose(simulate.spiral(z, speed=1 / d, inverse=True), x, atol=1e-12)
+    touched = {i for plane in simulate.spiral_planes(d) for i in plane}
+    assert touched == set(range(d))
+    assert not np.array_equal(np.argsort(z[:, 0]), np.argsort(x[:, 0]))
+
+
+def test_spiral_rejects_bad_planes():
+    with pytest.raises(ValueError, match="planes"):
+        simulate.spiral(np.zeros((3, 2)), planes=[(0, 2)])
+    with pytest.raises(ValueError, match="'d'"):
+        simulate.spiral_planes(1)
+
+
+def test_block_map_keeps_the_truth_and_is_undone_by_the_inverse():
+    plain = simulate.mixed(400, 6, 5, redundancy=0.1, noise=0.125, seed=8)
+    mapped = simulate.mixed(400, 6, 5, redundancy=0.1, noise=0.125, block_map="spiral", seed=8)
+    assert mapped.block_map == "spiral" and "spiral" in mapped.description
+    assert mapped.truth.o_info == plain.truth.o_info
+    for x, z in zip(plain.samples, mapped.samples, strict=True):
+        assert not np.allclose(x, z)
+        np.testing.assert_allclose(simulate.spiral(z, speed=1 / 5, inverse=True), x, atol=1e-12)
+
+
+def test_issue_systems_have_the_stated_omega():
+    """Omega = (2 - n) TC + sum_i TC(X_-i), TC from Gaussian / scipy Student-t entropies written here."""
+    mixed = simulate.mixed(10, 6, 5, redundancy=0.1, noise=0.125, block_map="spiral")
+
+    def omega(cov, dims, entropy):
+        edges = np.cumsum([0, *dims])
+        blocks = [np.arange(edges[i], edges[i + 1]) for i in range(len(dims))]
+
+        def tc(parts):
+            idx = np.concatenate(parts)
+            return sum(entropy(cov[np.ix_(b, b)]) for b in parts) - entropy(cov[np.ix_(idx, idx)])
+
+        rest = [tc(blocks[:i] + blocks[i + 1 :]) for i in range(len(blocks))]
+        return (2 - len(blocks)) * tc(blocks) + sum(rest)
+
+    gauss = lambda c: 0.5 * np.linalg.slogdet(2 * np.pi * np.e * c)[1]  # noqa: E731
+    assert omega(mixed.cov, mixed.dims, gauss) == pytest.approx(mixed.truth.o_info, abs=1e-9)
+    assert mixed.truth.o_info == pytest.approx(-0.860, abs=5e-4)
+    red = simulate.redundant(10, 5, 1, noise=10, nu=1)
+    student = lambda c: multivariate_t(shape=c, df=1).entropy()  # noqa: E731
+    assert omega(red.cov, red.dims, student) == pytest.approx(red.truth.o_info, abs=1e-9)
+    assert red.truth.o_info == pytest.approx(0.641, abs=5e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"block_map": "twist"}, "block_map"), ({"dim": 1}, "dimension")]
+)
+def test_bad_block_map_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        simulate.redundant(20, **{"dim": 2, "block_map": "spiral", **kwargs})
