@@ -1,7 +1,7 @@
 """Simulated systems with known O-information, for validating estimators (ours or anyone's).
 
 Every sampler returns a :class:`System`: the samples (one (n_samples, d_i) array per variable) and the
-closed-form truth (:class:`~fmmi_neuro.engine.closed_form.InfoTerms`, in nats). Gaussian and multivariate
+closed-form truth (:class:`~fmmi_neuro.engine.gaussian.closed_form.InfoTerms`, in nats). Gaussian and multivariate
 Student-t systems are available; per-variable invertible maps change the marginals but not the truth.
 
 Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fmmi_neuro._validation import check_in, check_positive_int
-from fmmi_neuro.engine.closed_form import (
+from fmmi_neuro.engine.gaussian.closed_form import (
     InfoTerms,
     _check_system,
     information_truth,
@@ -252,7 +252,7 @@ def redundant(
 ) -> System:
     """Shared source: X_i = S + sqrt(noise) E_i, dim-dimensional; Omega > 0 (redundancy-dominated).
 
-    See :func:`fmmi_neuro.engine.closed_form.redundant_covariance`; ``nu``, ``transform``, ``rotate``
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.redundant_covariance`; ``nu``, ``transform``, ``rotate``
     and ``seed`` as in :func:`sample_system`.
     ``block_map`` as in :func:`sample_system`. With ``nu=1`` the shared chi-square alone makes the
     variables redundant: ``redundant(n, 5, 1, noise=10, nu=1)`` has Omega = 0.641 nats (0.636 in the
@@ -287,7 +287,7 @@ def synergistic(
 ) -> System:
     """Noisy sum: independent X_1..X_{n-1}, X_n = sum_i X_i + sqrt(noise) E; Omega < 0 (synergy-dominated).
 
-    See :func:`fmmi_neuro.engine.closed_form.synergistic_covariance`; ``nu``, ``transform``, ``rotate`` and
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.synergistic_covariance`; ``nu``, ``transform``, ``rotate`` and
     ``seed`` as in :func:`sample_system`.
     ``block_map`` as in :func:`sample_system`.
     """
@@ -323,7 +323,7 @@ def mixed(
 ) -> System:
     """Shared source plus sum structure; ``redundancy`` in [0, 1] moves Omega from synergy to redundancy.
 
-    See :func:`fmmi_neuro.engine.closed_form.mixed_covariance`; ``nu``, ``transform``, ``rotate`` and ``seed``
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.mixed_covariance`; ``nu``, ``transform``, ``rotate`` and ``seed``
     as in :func:`sample_system`.
     ``block_map`` as in :func:`sample_system`. Six 5-dimensional variables with the default ``redundancy``
     and ``noise`` are redundancy-dominated (Omega = 2.549 nats); ``mixed(n, 6, 5, redundancy=0.1,
