@@ -75,8 +75,13 @@ def run(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    print(f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, {platform.processor() or platform.machine()}")
-    print(f"# torch {torch.__version__}, device {device}, {args.threads} CPU thread(s); options {args.options}")
+    print(
+        f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{platform.processor() or platform.machine()}"
+    )
+    print(
+        f"# torch {torch.__version__}, device {device}, {args.threads} CPU thread(s); options {args.options}"
+    )
     print("| regions | k | n | groups | fit s | steps | score s | groups/s | public s | peak GB | data |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n_regions in args.regions:
@@ -97,7 +102,12 @@ def run(args: argparse.Namespace) -> None:
             if args.public:
                 start = time.perf_counter()
                 score_groups(
-                    data, groups=groups, size=size, estimator="fmmi", device=args.device, seed=args.seed,
+                    data,
+                    groups=groups,
+                    size=size,
+                    estimator="fmmi",
+                    device=args.device,
+                    seed=args.seed,
                     **args.options,
                 )
                 public = f"{time.perf_counter() - start:.1f}"

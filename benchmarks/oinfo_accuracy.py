@@ -1,12 +1,10 @@
-"""O-information accuracy and cost: multi-time FMMI vs Gaussian copula on systems with closed-form truth,
-and the cost of scoring all triplets of 20 real regions (batched / system-level vs one by one).
+"""O-information accuracy: multi-time FMMI vs Gaussian copula on systems with closed-form truth.
 
 Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated. All values in nats.
 
 Usage::
 
     python benchmarks/oinfo_accuracy.py accuracy --n 1200 10000 --seeds 1
-    python benchmarks/oinfo_accuracy.py triplets --data ../shared/data/hcp7_aal2
     python benchmarks/oinfo_accuracy.py sweep --systems g-syn-5x1 t3-red-10x1 --out sweep.jsonl
     python benchmarks/oinfo_accuracy.py sweep --suite nonlinear --n 1200 --seeds 3 --out nonlinear.jsonl
     python benchmarks/oinfo_accuracy.py table sweep.jsonl nonlinear.jsonl
@@ -24,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import itertools
 import json
 import os
 import platform
@@ -33,11 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.signal import detrend
 
 from fmmi_neuro import information, simulate
-from fmmi_neuro.engine.batched import fmmi_group_terms
-from fmmi_neuro.engine.gaussian_copula import gc_group_terms
 
 
 def _cases() -> dict[str, dict]:
@@ -232,64 +226,6 @@ def table(files: list[Path]) -> None:
         )
 
 
-def _load_regions(folder: Path, n_regions: int) -> np.ndarray:
-    files = sorted(folder.glob("sub-*_timeseries.tsv"))
-    if not files:
-        raise SystemExit(f"no sub-*_timeseries.tsv in {folder}")
-    data = detrend(np.loadtxt(files[0], delimiter="\t", skiprows=1)[:, :n_regions], axis=0)
-    return data / data.std(axis=0)
-
-
-def triplets(folder: Path, n_regions: int, sample_batched: int, sample_single: int, training: dict) -> None:
-    """Seconds for all triplets of ``n_regions`` real regions: system mode (all), batched mode and one by
-    one (both timed on a sample of triplets and extrapolated)."""
-    data = _load_regions(folder, n_regions)
-    groups = np.array(list(itertools.combinations(range(n_regions), 3)))
-    _header()
-    print(
-        f"data: {folder.name}, first subject, {data.shape[0]} time points, {n_regions} regions, "
-        f"{len(groups)} triplets",
-        flush=True,
-    )
-    gc = gc_group_terms(data, groups)
-    start = time.perf_counter()
-    system = fmmi_group_terms(data, groups, mode="system", device="cpu", **training)
-    t_system = time.perf_counter() - start
-    print(
-        f"system  : {t_system:8.1f} s for all {len(groups)} triplets "
-        f"= {t_system / len(groups):.4f} s/triplet; "
-        f"corr with gc {np.corrcoef(system['o_info'], gc['o_info'])[0, 1]:.3f}, "
-        f"mean |fmmi - gc| {np.abs(system['o_info'] - gc['o_info']).mean():.4f}",
-        flush=True,
-    )
-    rng = np.random.default_rng(0)
-    pick = rng.choice(len(groups), size=sample_batched, replace=False)
-    start = time.perf_counter()
-    batched = fmmi_group_terms(data, groups[pick], mode="batched", device="cpu", **training)
-    t_batched = (time.perf_counter() - start) / sample_batched
-    print(
-        f"batched : {t_batched:8.4f} s/triplet (timed on {sample_batched}) "
-        f"-> {t_batched * len(groups):8.1f} s "
-        f"for all; mean |batched - system| on them "
-        f"{np.abs(batched['o_info'] - system['o_info'][pick]).mean():.4f}",
-        flush=True,
-    )
-    start = time.perf_counter()
-    for g in groups[pick[:sample_single]]:
-        information(data[:, g], seed=0, device="cpu", **training)
-    t_single = (time.perf_counter() - start) / sample_single
-    print(
-        f"one-by-one information(): {t_single:8.2f} s/triplet (timed on {sample_single}) -> "
-        f"{t_single * len(groups):8.1f} s for all",
-        flush=True,
-    )
-    print(
-        f"cost ratio one-by-one / system  = {t_single / (t_system / len(groups)):.1f}x; "
-        f"one-by-one / batched = {t_single / t_batched:.1f}x",
-        flush=True,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -297,13 +233,6 @@ def main() -> None:
     acc.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
     acc.add_argument("--seeds", type=int, default=1)
     acc.add_argument("--cases", nargs="*", default=None, help=f"subset of {list(_cases())}")
-    tri = sub.add_parser("triplets")
-    tri.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/hcp7_aal2"
-    )
-    tri.add_argument("--regions", type=int, default=20)
-    tri.add_argument("--sample-batched", type=int, default=128)
-    tri.add_argument("--sample-single", type=int, default=3)
     swp = sub.add_parser("sweep")
     swp.add_argument("--n", type=int, nargs="+", default=[1200, 10000])
     swp.add_argument("--seeds", type=int, default=3)
@@ -317,13 +246,13 @@ def main() -> None:
     swp.add_argument("--out", type=Path, required=True, help="JSON-lines file the rows are appended to")
     tab = sub.add_parser("table")
     tab.add_argument("files", type=Path, nargs="+")
-    for p in (acc, tri, swp):
+    for p in (acc, swp):
         p.add_argument("--threads", type=int, default=2)
         p.add_argument(
             "--training",
             nargs="*",
             default=[],
-            help="training overrides, e.g. max_steps=4000 mask_idle=true omega_weighting=min_variance",
+            help="FMMI option overrides, e.g. max_steps=4000 residual=mlp",
         )
     args = parser.parse_args()
     if args.what == "table":
@@ -335,10 +264,8 @@ def main() -> None:
         print(f"# training overrides: {training}")
     if args.what == "sweep":
         sweep(args.n, args.seeds, args.systems, args.out, training, args.suite)
-    elif args.what == "accuracy":
-        accuracy(args.n, args.seeds, args.cases, training)
     else:
-        triplets(args.data, args.regions, args.sample_batched, args.sample_single, training)
+        accuracy(args.n, args.seeds, args.cases, training)
 
 
 def _option(text: str) -> tuple[str, int | float | bool | str]:

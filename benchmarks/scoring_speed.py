@@ -7,8 +7,6 @@ detrended and standardised. For each number of regions the script times, in the 
 - ``gc table``: ``score_groups(estimator="gaussian_copula")``, the full tidy DataFrame;
 - ``thoi``: ``thoi.measures.gaussian_copula.multi_order_measures(X, 3, 3)`` (its DataFrame);
 - ``hoi``: ``hoi.metrics.Oinfo(X).fit(3, 3, method="gc")`` (first call includes JAX compilation);
-- ``fmmi``: ``score_groups(estimator="fmmi")`` through ``engine.batched`` (only with ``--fmmi``, and only
-  where that module exists).
 
 thoi and hoi are benchmark-only dependencies (``pip install thoi hoi``); missing ones are skipped with a
 message. Each timing is the best and the median of ``--repeats`` runs; the O-information of every triplet
@@ -17,7 +15,9 @@ is also compared across libraries (max absolute difference, nats). Omega = TC - 
 
 Usage::
 
-    python benchmarks/scoring_speed.py [--threads 1] [--repeats 3] [--regions 20 94] [--fmmi]
+    python benchmarks/scoring_speed.py [--threads 1] [--repeats 3] [--regions 20 94]
+
+FMMI's throughput is measured by ``benchmarks/fmmi_throughput.py``.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _time(fn, repeats: int):
 def _ours_kernel(x):
     import numpy as np
 
-    from fmmi_neuro.engine.gaussian_copula import copula_covariance, gc_group_terms_from_cov
+    from fmmi_neuro.engine.gaussian.copula import copula_covariance, gc_group_terms_from_cov
     from fmmi_neuro.scoring.groups import iter_all_groups
 
     cov = copula_covariance(x)
@@ -126,7 +126,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--regions", type=int, nargs="+", default=[20, 94])
     parser.add_argument("--subject", default="sub-101309")
-    parser.add_argument("--fmmi", action="store_true", help="also time fmmi (engine.batched) on 20 regions")
     args = parser.parse_args(argv)
     _limit_threads(args.threads)
 
@@ -180,22 +179,6 @@ def main(argv: list[str] | None = None) -> None:
                 "hoi Oinfo gc, later calls",
                 seconds,
                 f"{_compare(table, theirs, scale=np.log(2)):.1e}",
-            )
-
-    if args.fmmi:
-        try:
-            import fmmi_neuro.engine.batched  # noqa: F401
-        except ImportError:
-            print("| 20 | 1140 | fmmi | skipped: fmmi_neuro.engine.batched does not exist yet | | | |")
-        else:
-            sub = frame.iloc[:, :20]
-            seconds, fmmi = _time(lambda: score_groups(sub, estimator="fmmi", seed=0), 1)
-            gc = score_groups(sub, estimator="gaussian_copula")
-            diff = np.abs(fmmi["o_info"] - gc["o_info"])
-            _row(20, 1140, "fmmi score_groups (default mode)", seconds, f"vs gc: max {diff.max():.1e}")
-            print(
-                f"# fmmi: mean o_info_se {fmmi['o_info_se'].mean():.3g} nats; Omega sign differs from gc in "
-                f"{int((np.sign(fmmi['o_info']) != np.sign(gc['o_info'])).sum())} of 1140 triplets"
             )
 
 

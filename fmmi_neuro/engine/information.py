@@ -74,8 +74,10 @@ class InfoResult:
     device : str
     seconds : float
     settings : dict
-        Training settings, seed, ``copula_dof`` (the Student-t copula's degrees of freedom, ``None`` for
-        the Gaussian copula), the Gaussian part of each term and what training did (fmmi).
+        fmmi: the options, the seed and what ``fit`` decided: ``copula_dof`` (the Student-t copula's
+        degrees of freedom, ``None`` for the Gaussian copula), ``residual``, the budget, each fold's kept
+        ``best_step`` and ``steps``, ``identity_weight`` and ``gaussian_part`` (the closed-form Gaussian
+        part of TC and Omega, in nats; the network added the rest). gaussian_copula: how it was computed.
 
     Examples
     --------
@@ -207,8 +209,12 @@ def _gaussian_copula(arrays: list[np.ndarray], start: float) -> InfoResult:
     dims = [a.shape[1] for a in arrays]
     x = copula_transform(arrays)
     influence = gaussian_term_influence(x - x.mean(axis=0), sample_covariance(x), dims)
-    values = {key: getattr(terms, key) for key in ("o_info", "tc", "dtc", "s_info", "tc_minus", "mi_one_rest")}
-    values.update({f"{key}_se": float(batch_means_stderr(influence[key])) for key in ("o_info", "tc", "dtc", "s_info")})
+    values = {
+        key: getattr(terms, key) for key in ("o_info", "tc", "dtc", "s_info", "tc_minus", "mi_one_rest")
+    }
+    values.update(
+        {f"{key}_se": float(batch_means_stderr(influence[key])) for key in ("o_info", "tc", "dtc", "s_info")}
+    )
     settings = {"bias_correct": True, "stderr": "influence function, batch means"}
     return _result(values, arrays, "gaussian_copula", "cpu", start, settings)
 
@@ -223,6 +229,7 @@ def _fmmi(arrays: list[np.ndarray], estimator: MultiTimeFMMI, start: float) -> I
         "residual": estimator.residual_,
         **estimator.budget_,
         "identity_weight": float(terms["identity_weight"][0]),
+        "gaussian_part": {"tc": float(terms["tc_gauss"][0]), "o_info": float(terms["o_info_gauss"][0])},
         "best_step": [fold.report.best_step for fold in estimator.folds_],
         "steps": [fold.report.steps for fold in estimator.folds_],
     }

@@ -152,7 +152,9 @@ def estimate_mi(
     check_in(variant, VARIANTS, "variant")
     check_in(unit, UNITS, "unit")
     paths = "last_moving" if variant == "conditional" else "diagonal"
-    estimator = MultiTimeFMMI(**FMMISettings.from_options(**options).options(), paths=paths, seed=seed, device=device)
+    estimator = MultiTimeFMMI(
+        **FMMISettings.from_options(**options).options(), paths=paths, seed=seed, device=device
+    )
     x = as_samples_array(x, "x", min_samples=MIN_SAMPLES)
     y = as_samples_array(y, "y", min_samples=MIN_SAMPLES)
     n = check_same_length([x, y], ["x", "y"])

@@ -1,7 +1,8 @@
 """Simulated systems with known O-information, for validating estimators (ours or anyone's).
 
 Every sampler returns a :class:`System`: the samples (one (n_samples, d_i) array per variable) and the
-closed-form truth (:class:`~fmmi_neuro.engine.gaussian.closed_form.InfoTerms`, in nats). Gaussian and multivariate
+closed-form truth (:class:`~fmmi_neuro.engine.gaussian.closed_form.InfoTerms`, in nats). Gaussian and
+multivariate
 Student-t systems are available; per-variable invertible maps change the marginals but not the truth.
 
 Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 synergy-dominated.
@@ -287,7 +288,8 @@ def synergistic(
 ) -> System:
     """Noisy sum: independent X_1..X_{n-1}, X_n = sum_i X_i + sqrt(noise) E; Omega < 0 (synergy-dominated).
 
-    See :func:`fmmi_neuro.engine.gaussian.closed_form.synergistic_covariance`; ``nu``, ``transform``, ``rotate`` and
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.synergistic_covariance`; ``nu``, ``transform``,
+    ``rotate`` and
     ``seed`` as in :func:`sample_system`.
     ``block_map`` as in :func:`sample_system`.
     """
@@ -323,7 +325,8 @@ def mixed(
 ) -> System:
     """Shared source plus sum structure; ``redundancy`` in [0, 1] moves Omega from synergy to redundancy.
 
-    See :func:`fmmi_neuro.engine.gaussian.closed_form.mixed_covariance`; ``nu``, ``transform``, ``rotate`` and ``seed``
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.mixed_covariance`; ``nu``, ``transform``, ``rotate``
+    and ``seed``
     as in :func:`sample_system`.
     ``block_map`` as in :func:`sample_system`. Six 5-dimensional variables with the default ``redundancy``
     and ``noise`` are redundancy-dominated (Omega = 2.549 nats); ``mixed(n, 6, 5, redundancy=0.1,

@@ -272,8 +272,8 @@ def _copula_member_shift_nulls(
     ndarray, shape (size, n_groups)
         Row m: the value with member m of every group shifted by its own random lag.
     """
-    from ..engine.gaussian.terms import gaussian_terms
     from ..engine.gaussian.marginals import rank_to_normal
+    from ..engine.gaussian.terms import gaussian_terms
 
     z = rank_to_normal(data)
     z = z - z.mean(axis=0)

@@ -17,15 +17,8 @@ from fmmi_neuro.engine.gaussian.terms import gaussian_term_influence, gaussian_t
 from fmmi_neuro.engine.mi import MIN_SAMPLES, MIResult, estimate_mi
 
 FAST = {"max_steps": 30, "min_steps": 30, "eval_every": 10, "width": 16, "batch_size": 256, "n_draws": 1}
-GAUSSIAN_ONLY = {
-    "max_steps": 1,
-    "min_steps": 1,
-    "eval_every": 100,
-    "width": 16,
-    "batch_size": 64,
-    "n_draws": 1,
-}
-"""One step and no validation after step 0: the kept field is the untrained one, u = u_Gauss."""
+GAUSSIAN_ONLY = {"max_steps": 0, "min_steps": 0, "width": 16, "batch_size": 64, "n_draws": 1}
+"""No training: the field is the untrained one, u = u_Gauss."""
 VARIANTS = ["conditional", "joint"]
 
 

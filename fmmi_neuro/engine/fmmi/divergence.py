@@ -19,7 +19,9 @@ Field = Callable[[torch.Tensor], torch.Tensor]
 EXACT_MAX_DIM = 16
 
 
-def rademacher(shape: tuple[int, ...], *, generator: torch.Generator | None = None, dtype=torch.float32, device=None):
+def rademacher(
+    shape: tuple[int, ...], *, generator: torch.Generator | None = None, dtype=torch.float32, device=None
+):
     """Random signs (+1/-1 with probability 1/2), shape ``shape``."""
     bits = torch.randint(0, 2, shape, generator=generator, device=device)
     return (2 * bits - 1).to(dtype)

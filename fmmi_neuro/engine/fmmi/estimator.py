@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations, islice
 from math import comb
 from typing import Any
@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from fmmi_neuro._validation import as_samples_array, check_in, check_positive_int, check_same_length, check_seed
+from fmmi_neuro._validation import (
+    as_samples_array,
+    check_in,
+    check_positive_int,
+    check_same_length,
+    check_seed,
+)
 from fmmi_neuro.engine._device import resolve_device
 from fmmi_neuro.engine.blocks import contiguous_folds, split_validation
 from fmmi_neuro.engine.fmmi.divergence import divergence, rademacher
@@ -148,7 +154,9 @@ class MultiTimeFMMI(FMMISettings):
         if size > n_vars:
             raise ValueError(f"'group_size' ({size}) exceeds the number of variables ({n_vars}).")
         if size < n_vars and len(set(dims)) > 1:
-            raise ValueError("groups smaller than all variables need variables of one dimension; got " f"{dims}.")
+            raise ValueError(
+                f"groups smaller than all variables need variables of one dimension; got {dims}."
+            )
         if self.paths == "terms" and size < 3:
             raise ValueError(f"O-information needs groups of at least 3 variables; got {size}.")
         device = resolve_device(self.device)
@@ -173,7 +181,9 @@ class MultiTimeFMMI(FMMISettings):
         bar = _bar(progress, len(folds), "training FMMI fields", "fold")
         for fold in folds:
             fit, val = split_validation(fold.train, self.val_fraction)
-            sigma = torch.as_tensor(scatter(x[fold.train], self.copula_dof_), dtype=torch.float32, device=device)
+            sigma = torch.as_tensor(
+                scatter(x[fold.train], self.copula_dof_), dtype=torch.float32, device=device
+            )
             net = MultiTimeField(
                 sigma,
                 list(dims),
@@ -216,7 +226,9 @@ class MultiTimeFMMI(FMMISettings):
             return PathMixture(n_vars, size, 1.0, 0.0, 0.0)
         if self.paths == "last_moving":
             return PathMixture(n_vars, size, 0.0, 0.0, 1.0, moving_member=size - 1)
-        return PathMixture(n_vars, size, self.p_diagonal, self.p_leave_out, 1.0 - self.p_diagonal - self.p_leave_out)
+        return PathMixture(
+            n_vars, size, self.p_diagonal, self.p_leave_out, 1.0 - self.p_diagonal - self.p_leave_out
+        )
 
     def _fold(self, test: np.ndarray, net: MultiTimeField, n_coords: int, generator) -> FittedFold:
         device = generator.device
@@ -233,7 +245,11 @@ class MultiTimeFMMI(FMMISettings):
         return FittedFold(test, net, positions, sources, probes)
 
     def score(
-        self, groups: Iterable[Sequence[int]] | np.ndarray | None = None, *, chunk_size: int | None = None, progress=False
+        self,
+        groups: Iterable[Sequence[int]] | np.ndarray | None = None,
+        *,
+        chunk_size: int | None = None,
+        progress=False,
     ) -> dict[str, np.ndarray]:
         """TC, DTC, Omega (= TC - DTC; > 0 redundancy, < 0 synergy) and S of each group, with stderrs, nats.
 
@@ -251,9 +267,13 @@ class MultiTimeFMMI(FMMISettings):
         -------
         dict
             ``o_info, tc, dtc, s_info``, ``*_se`` and ``identity_weight`` (n_groups,), ``tc_minus`` and
-            ``mi_one_rest`` (n_groups, group_size), and ``gauss_*`` (the Gaussian parts of TC and Omega).
+            ``mi_one_rest`` (n_groups, group_size), and ``tc_gauss``, ``o_info_gauss`` (the closed-form
+            Gaussian parts; the network added the rest). ``tc_minus`` and ``mi_one_rest`` follow each
+            group's members in ascending order.
         """
         parts = [terms for _, terms in self.iter_scores(groups, chunk_size=chunk_size, progress=progress)]
+        if not parts:
+            raise ValueError("'groups' is empty: there is nothing to score.")
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def iter_scores(
@@ -263,7 +283,9 @@ class MultiTimeFMMI(FMMISettings):
         groups."""
         self._check_fitted()
         if self.paths != "terms":
-            raise ValueError(f"score() needs paths='terms'; this estimator was fitted with paths={self.paths!r}.")
+            raise ValueError(
+                f"score() needs paths='terms'; this estimator was fitted with paths={self.paths!r}."
+            )
         chunk_size = self._chunk_size(chunk_size)
         chunks, total = self._chunks(groups, chunk_size)
         kinds = ("tc", "tc_minus") + (("mi_one_rest",) if self.size_ > AUTO_SECOND_IDENTITY_MAX_VARS else ())
@@ -277,10 +299,15 @@ class MultiTimeFMMI(FMMISettings):
 
     def score_paths(self, groups: np.ndarray | None = None) -> PathTerms:
         """The Gaussian parts, influences and corrections of the trained paths of ``groups`` (default: all
-        variables): TC for ``paths="diagonal"``, I(X_k; X_<k) as ``mi_one_rest[..., -1]`` for ``"last_moving"``."""
+        variables): TC for ``paths="diagonal"``, I(X_k; X_<k) as ``mi_one_rest[..., -1]`` for
+        ``"last_moving"``."""
         self._check_fitted()
         members = np.arange(len(self.dims_))[None] if groups is None else self._check_groups(groups)
-        kinds = {"terms": ("tc", "tc_minus", "mi_one_rest"), "diagonal": ("tc",), "last_moving": ("mi_one_rest",)}
+        kinds = {
+            "terms": ("tc", "tc_minus", "mi_one_rest"),
+            "diagonal": ("tc",),
+            "last_moving": ("mi_one_rest",),
+        }
         return self._path_terms(members, kinds[self.paths])
 
     def _check_fitted(self) -> None:
@@ -297,22 +324,31 @@ class MultiTimeFMMI(FMMISettings):
         arr = np.asarray(groups)
         n_vars, size = len(self.dims_), self.size_
         if arr.ndim != 2 or arr.shape[1] != size or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"'groups' must be an int array of shape (n_groups, {size}); got {arr.dtype} {arr.shape}.")
+            raise ValueError(
+                f"'groups' must be an int array of shape (n_groups, {size}); got {arr.dtype} {arr.shape}."
+            )
         if arr.size and (arr.min() < 0 or arr.max() >= n_vars):
-            raise ValueError(f"'groups' has indices outside 0..{n_vars - 1} (the estimator saw {n_vars} variables).")
+            raise ValueError(
+                f"'groups' has indices outside 0..{n_vars - 1} (the estimator saw {n_vars} variables)."
+            )
         repeated = np.flatnonzero((np.diff(np.sort(arr, axis=1), axis=1) == 0).any(axis=1))
         if repeated.size:
             raise ValueError(f"group {repeated[0]} ({arr[repeated[0]].tolist()}) repeats a variable.")
         return np.sort(arr, axis=1).astype(np.int64)
 
-    def _chunks(self, groups: Any, chunk_size: int) -> tuple[Iterator[np.ndarray], int]:
+    def _chunks(self, groups: Any, chunk_size: int) -> tuple[Iterator[np.ndarray], int | None]:
+        """Chunks of checked groups and their number (``None`` for a stream of unknown length)."""
         n_vars, size = len(self.dims_), self.size_
         if groups is None:
             source: Iterator = combinations(range(n_vars), size)
-            total = comb(n_vars, size)
-        else:
+            total: int | None = comb(n_vars, size)
+        elif hasattr(groups, "__len__"):
+            if len(groups) == 0:
+                raise ValueError("'groups' is empty: there is nothing to score.")
             checked = self._check_groups(groups)
             source, total = iter(checked), len(checked)
+        else:
+            source, total = iter(groups), None
 
         def chunks() -> Iterator[np.ndarray]:
             while True:
@@ -330,7 +366,7 @@ class MultiTimeFMMI(FMMISettings):
         of every distinct leave-one-out subset, once) and ``"mi_one_rest"`` (one-moving paths; only the
         last member for ``paths="last_moving"``).
         """
-        n, size = self.n_samples_, members.shape[1]
+        n = self.n_samples_
         slot_dims = [self.dims_[v] for v in members[0]]
         starts = np.concatenate([[0], np.cumsum(self.dims_)])
         index = np.stack([np.concatenate([np.arange(starts[v], starts[v + 1]) for v in g]) for g in members])
@@ -363,7 +399,12 @@ class MultiTimeFMMI(FMMISettings):
         if "tc_minus" in kinds:
             leave_out = np.stack([np.delete(members, i, axis=1) for i in range(size)], axis=1)
             subsets, which = np.unique(leave_out.reshape(-1, size - 1), axis=0, return_inverse=True)
-            pieces = self._correction(fold, torch.as_tensor(subsets, device=device), Path.diagonal(size - 1))
+            pieces = np.empty((len(subsets), len(fold.test)))
+            shapes = np.asarray(self.dims_)[subsets]
+            for shape in np.unique(shapes, axis=0):
+                rows = np.flatnonzero((shapes == shape).all(axis=1))
+                block = torch.as_tensor(subsets[rows], device=device)
+                pieces[rows] = self._correction(fold, block, Path.diagonal(size - 1))
             out["tc_minus"] = np.moveaxis(pieces[which.reshape(len(members), size)], 1, 2)
         if "mi_one_rest" in kinds:
             out["mi_one_rest"] = np.zeros((len(members), len(fold.test), size))
@@ -372,7 +413,7 @@ class MultiTimeFMMI(FMMISettings):
         return out
 
     def _correction(self, fold: FittedFold, members: torch.Tensor, path: Path) -> np.ndarray:
-        """Per-sample ``-div r_theta`` along ``path`` for groups ``members`` (C, m) on the fold's held-out rows,
+        """Per-sample ``-div r_theta`` along ``path`` for groups ``members`` (C, m) on the fold's held-out
         averaged over the fold's draws; (C, n_test)."""
         net = fold.field
         x = self.x_[torch.as_tensor(fold.test, device=self.x_.device)]
@@ -428,4 +469,3 @@ def _bar(progress: bool, total: int, desc: str, unit: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit)
-

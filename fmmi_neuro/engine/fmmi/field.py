@@ -124,12 +124,20 @@ class VariableMLP(nn.Module):
         self.b_out = nn.Parameter(torch.zeros(n_variables, member_outputs))
 
     def forward(self, features: torch.Tensor, global_features: torch.Tensor, members: torch.Tensor):
-        """features (C, N, k, F), global_features (C, N, G), members (C, k) -> (C, N, k, O)."""
-        h = torch.einsum("cnkf,ckfw->cnw", features, self.w_in[members])
+        """features (C, N, k, F), global_features (C, N, G), members (C, k) -> (C, N, k, O).
+
+        Per-variable weights are selected with ``index_select``, whose gradient is summed in a fixed order
+        (plain indexing accumulates in a thread-dependent order, which broke bitwise reproducibility).
+        """
+        flat = members.reshape(-1)
+        w_in = torch.index_select(self.w_in, 0, flat).view(*members.shape, *self.w_in.shape[1:])
+        h = torch.einsum("cnkf,ckfw->cnw", features, w_in)
         h = nn.functional.silu(h + global_features @ self.w_global + self.b_in)
         for i in range(0, len(self.hidden), 2):
             h = nn.functional.silu(h @ self.hidden[i] + self.hidden[i + 1])
-        return torch.einsum("cnw,ckwo->cnko", h, self.w_out[members]) + self.b_out[members][:, None]
+        w_out = torch.index_select(self.w_out, 0, flat).view(*members.shape, *self.w_out.shape[1:])
+        b_out = torch.index_select(self.b_out, 0, flat).view(*members.shape, -1)
+        return torch.einsum("cnw,ckwo->cnko", h, w_out) + b_out[:, None]
 
 
 @dataclass
@@ -137,7 +145,8 @@ class FieldInputs:
     """Everything the field needs besides ``z`` for one batch of points, computed once per batch.
 
     ``a`` and ``precision`` (``S_tau^{-1}``) do not depend on z, so a divergence (a derivative in z) can
-    reuse them. Shapes: ``tau``/``active`` (C, N, k); ``a``/``precision`` (C, N, D_S, D_S); ``members`` (C, k);
+    reuse them. Shapes: ``tau``/``active`` (C, N, k); ``a``/``precision`` (C, N, D_S, D_S); ``members``
+    (C, k);
     ``coord_active`` (C, N, D_S).
     """
 
@@ -191,9 +200,12 @@ class MultiTimeField(nn.Module):
             self.net = VariableMLP(len(dims), 2 + n_time, 1, 3, RADIAL_WIDTH, 2, generator)
 
     def layout(self, members: torch.Tensor) -> tuple[GroupLayout, torch.Tensor]:
-        """Layout of groups with member variables ``members`` (C, k) (all with the same member dims) and the
-        index of their coordinates in the full coordinate vector, shape (C, D_S)."""
+        """Layout of groups with member variables ``members`` (C, k) and the index of their coordinates in the
+        full coordinate vector, shape (C, D_S). Every group must have the same member dimensions."""
         dims = [self.dims[int(v)] for v in members[0]]
+        sizes = torch.as_tensor(self.dims, device=members.device)[members]
+        if not bool((sizes == sizes[:1]).all()):
+            raise ValueError("groups evaluated together must have the same member dimensions.")
         layout = GroupLayout.from_dims(dims, self.d_max, members.device)
         offset = torch.cat([torch.arange(d, device=members.device) for d in dims])
         index = self.coord_start[members][:, layout.owner] + offset

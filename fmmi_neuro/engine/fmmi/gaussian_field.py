@@ -22,7 +22,9 @@ import torch
 from fmmi_neuro.engine.fmmi.paths import Path
 
 
-def field_matrices(tau_c: torch.Tensor, sigma: torch.Tensor, dblock: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def field_matrices(
+    tau_c: torch.Tensor, sigma: torch.Tensor, dblock: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
     """``A = Sigma T - Dm (I - T)`` and ``S_tau`` for per-coordinate times.
 
     Parameters
@@ -67,7 +69,8 @@ def path_trace(cov: np.ndarray, dims: Sequence[int], path: Path, s: np.ndarray) 
 
 
 def path_integral(cov: np.ndarray, dims: Sequence[int], path: Path, n_nodes: int = 48) -> float:
-    """Entropy change along ``path`` for a Gaussian system (Gauss-Legendre quadrature of ``path_trace``), nats.
+    """Entropy change along ``path`` for a Gaussian system (Gauss-Legendre quadrature of ``path_trace``),
+    nats.
 
     Equals ``-TC`` on the diagonal and ``-I(X_i; X_-i)`` on a one-moving path (the tests check both against
     ``gaussian.terms``).

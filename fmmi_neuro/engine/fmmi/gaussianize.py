@@ -64,8 +64,12 @@ class CouplingFlow(nn.Module):
                 if isinstance(module, nn.Linear) and module.weight.abs().sum() > 0:
                     bound = 1.0 / math.sqrt(module.in_features)
                     with torch.no_grad():
-                        module.weight.copy_((torch.rand(module.weight.shape, generator=generator) * 2 - 1) * bound)
-                        module.bias.copy_((torch.rand(module.bias.shape, generator=generator) * 2 - 1) * bound)
+                        module.weight.copy_(
+                            (torch.rand(module.weight.shape, generator=generator) * 2 - 1) * bound
+                        )
+                        module.bias.copy_(
+                            (torch.rand(module.bias.shape, generator=generator) * 2 - 1) * bound
+                        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (n, d) -> u (n, d) and log |det du/dx| (n,)."""

@@ -72,7 +72,9 @@ def interpolate(x_joint: torch.Tensor, x_source: torch.Tensor, tau: torch.Tensor
     return (1.0 - t) * x_source + t * x_joint, x_joint - x_source
 
 
-def cyclic_derangement(n: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+def cyclic_derangement(
+    n: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """A random permutation of ``range(n)`` with no fixed point (one n-cycle), shape (n,), long."""
     order = torch.randperm(n, generator=generator, device=device)
     partner = torch.empty_like(order)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from fmmi_neuro._validation import check_in
 from fmmi_neuro.engine.gaussian.student_t import check_copula
 
@@ -48,7 +50,9 @@ class FMMISettings:
             ``S_tau^-1 z`` and ``u_Gauss``, which cannot memorise samples). ``"auto"``: ``resolve_residual``.
     Training
         max_steps, min_steps : int or None
-            Optimiser steps at most, and before early stopping may end training (``None``: ``resolve_budget``).
+            Optimiser steps at most, and before early stopping may end training (``None``:
+            ``resolve_budget``).
+            ``max_steps=0`` keeps the untrained field: the closed-form Gaussian (copula) answer.
         batch_size : int
             Rows per step.
         lr, weight_decay : float
@@ -73,7 +77,8 @@ class FMMISettings:
             Monte-Carlo draws of (s, source rows, probe) per held-out sample and path (``None``:
             ``resolve_budget``).
         exact_max_dim : int
-            Exact divergence up to this many moving coordinates, Hutchinson's estimator above.
+            Exact divergence up to this many moving coordinates, Hutchinson's estimator above (0: always
+            Hutchinson).
     Marginals
         copula : {"auto", "gaussian"} or float
             Rank-to-normal marginals with the sample covariance (``"gaussian"``), rank-to-Student-t with
@@ -108,38 +113,34 @@ class FMMISettings:
     def validate(self) -> None:
         """Raise ``ValueError`` naming every option that is out of range (all at once)."""
         problems = []
-        positive = ["width", "depth", "batch_size", "ema_window", "eval_every", "patience", "max_val_rows"]
-        positive += ["exact_max_dim"]
-        optional = ["max_steps", "min_steps", "n_draws"]
-        for name in positive + optional:
+        minimum = {"n_frequencies": 0, "exact_max_dim": 0, "n_folds": 2, "max_steps": 0, "min_steps": 0}
+        integers = ["width", "depth", "batch_size", "ema_window", "eval_every", "patience", "max_val_rows"]
+        integers += ["n_frequencies", "exact_max_dim", "n_folds", "max_steps", "min_steps", "n_draws"]
+        for name in integers:
             value = getattr(self, name)
-            if value is None and name in optional:
+            if value is None and name in ("max_steps", "min_steps", "n_draws"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                problems.append(f"'{name}' must be an integer >= 1; got {value!r}")
-        if isinstance(self.n_frequencies, bool) or not isinstance(self.n_frequencies, int) or self.n_frequencies < 0:
-            problems.append(f"'n_frequencies' must be an integer >= 0; got {self.n_frequencies!r}")
-        if isinstance(self.n_folds, bool) or not isinstance(self.n_folds, int) or self.n_folds < 2:
-            problems.append(f"'n_folds' must be an integer >= 2; got {self.n_folds!r}")
+            low = minimum.get(name, 1)
+            if not _is_int(value) or value < low:
+                problems.append(f"'{name}' must be an integer >= {low}; got {value!r}")
         for name, low, high in (("lr", 0.0, None), ("weight_decay", None, None), ("val_fraction", 0.0, 0.5)):
             value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not number or value != value or (low is not None and value <= low) or (high and value >= high):
-                bounds = f"in ({low}, {high})" if high else ("> 0" if low is not None else "a number >= 0")
-                problems.append(f"'{name}' must be {bounds}; got {value!r}")
+            if not _is_number(value) or (low is not None and value <= low) or (high and value >= high):
+                bounds = f"in ({low}, {high})" if high else ("> 0" if low is not None else ">= 0")
+                problems.append(f"'{name}' must be a finite number {bounds}; got {value!r}")
             elif name == "weight_decay" and value < 0:
-                problems.append(f"'weight_decay' must be >= 0; got {value!r}")
-        for name in ("p_diagonal", "p_leave_out"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                problems.append(f"'weight_decay' must be a finite number >= 0; got {value!r}")
+        probabilities = [getattr(self, name) for name in ("p_diagonal", "p_leave_out")]
+        for name, value in zip(("p_diagonal", "p_leave_out"), probabilities, strict=True):
+            if not _is_number(value) or not 0 <= value <= 1:
                 problems.append(f"'{name}' must be a probability in [0, 1]; got {value!r}")
-        if not problems and self.p_diagonal + self.p_leave_out > 1:
-            problems.append(
-                f"'p_diagonal' + 'p_leave_out' must be at most 1; got {self.p_diagonal + self.p_leave_out}"
-            )
-        if self.max_steps is not None and self.min_steps is not None and self.min_steps > self.max_steps:
+        if all(_is_number(p) for p in probabilities) and sum(probabilities) > 1:
+            problems.append(f"'p_diagonal' + 'p_leave_out' must be at most 1; got {sum(probabilities)}")
+        steps = (self.max_steps, self.min_steps)
+        if all(_is_int(v) for v in steps) and self.min_steps > self.max_steps:
             problems.append(f"'min_steps' ({self.min_steps}) must not exceed 'max_steps' ({self.max_steps})")
-        for check in (lambda: check_in(self.residual, RESIDUALS, "residual"), lambda: check_copula(self.copula)):
+        checks = (lambda: check_in(self.residual, RESIDUALS, "residual"), lambda: check_copula(self.copula))
+        for check in checks:
             try:
                 check()
             except ValueError as err:
@@ -162,6 +163,16 @@ class FMMISettings:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and (
+        bool(np.isfinite(value))
+    )
 
 
 def resolve_budget(settings: FMMISettings, one_system: bool) -> dict[str, int]:

@@ -81,7 +81,8 @@ def omega_terms(terms: PathTerms) -> dict[str, np.ndarray]:
     -------
     dict
         ``o_info, tc, dtc, s_info`` and ``*_se`` (C,); ``tc_minus`` and ``mi_one_rest`` (C, k);
-        ``identity_weight`` (C,), the weight of the diagonal identity.
+        ``identity_weight`` (C,), the weight of the diagonal identity; ``tc_gauss`` and ``o_info_gauss``
+        (C,), the closed-form Gaussian parts.
     """
     k = terms.gauss["tc_minus"].shape[-1]
     tc, tc_minus = terms.value("tc"), terms.value("tc_minus")
@@ -91,15 +92,24 @@ def omega_terms(terms: PathTerms) -> dict[str, np.ndarray]:
         mi = terms.value("mi_one_rest")
         first, first_series = 2 * tc - mi.sum(-1), 2 * tc_series - terms.series("mi_one_rest").sum(-1)
         weight = (
-            np.ones(len(tc)) if k <= AUTO_SECOND_IDENTITY_MAX_VARS else identity_weights(first_series, second_series)
+            np.ones(len(tc))
+            if k <= AUTO_SECOND_IDENTITY_MAX_VARS
+            else identity_weights(first_series, second_series)
         )
     else:
         mi = tc[:, None] - tc_minus
         first, first_series, weight = second, second_series, np.ones(len(tc))
     o_info = (1 - weight) * first + weight * second
     o_series = (1 - weight[:, None]) * first_series + weight[:, None] * second_series
-    series = {"tc": tc_series, "o_info": o_series, "dtc": tc_series - o_series, "s_info": 2 * tc_series - o_series}
+    series = {
+        "tc": tc_series,
+        "o_info": o_series,
+        "dtc": tc_series - o_series,
+        "s_info": 2 * tc_series - o_series,
+    }
     out = {"tc": tc, "o_info": o_info, "dtc": tc - o_info, "s_info": 2 * tc - o_info}
     out.update({f"{key}_se": stderr(series[key]) for key in TERM_KEYS})
+    gauss = terms.gauss
     out.update({"tc_minus": tc_minus, "mi_one_rest": mi, "identity_weight": weight})
+    out.update({"tc_gauss": gauss["tc"], "o_info_gauss": gauss["o_info"]})
     return out

@@ -124,7 +124,9 @@ def train_field(
         int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=device))
     )
     n_val_rows = min(max_val_rows, 16 * x_val.shape[0])
-    val_points, val_geometry = path_points(field, x_val, mixture.draw(x_val.shape[0], n_val_rows, val_generator, device))
+    val_points, val_geometry = path_points(
+        field, x_val, mixture.draw(x_val.shape[0], n_val_rows, val_generator, device)
+    )
     params = list(field.net.parameters())
 
     def validate() -> float:
@@ -153,7 +155,9 @@ def train_field(
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max_steps)
     for step in range(1, max_steps + 1):
-        points, geometry = path_points(field, x_fit, mixture.draw(x_fit.shape[0], batch_size, generator, device))
+        points, geometry = path_points(
+            field, x_fit, mixture.draw(x_fit.shape[0], batch_size, generator, device)
+        )
         loss = flow_matching_loss(field, points, geometry)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -162,7 +166,7 @@ def train_field(
         with torch.no_grad():
             for p, a in zip(params, averaged, strict=True):
                 a.lerp_(p.detach(), 1.0 - decay)
-        if step % eval_every == 0:
+        if step % eval_every == 0 or step == max_steps:
             current = validate_average(step)
             history.append((step, current))
             if current < best_loss:

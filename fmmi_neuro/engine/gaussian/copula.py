@@ -137,7 +137,9 @@ def gaussian_copula_information(
     )
 
 
-def gc_group_terms(data: np.ndarray, groups: np.ndarray, *, bias_correct: bool = True) -> dict[str, np.ndarray]:
+def gc_group_terms(
+    data: np.ndarray, groups: np.ndarray, *, bias_correct: bool = True
+) -> dict[str, np.ndarray]:
     """Gaussian-copula TC, DTC, O-information and S-information of many groups of scalar variables.
 
     The data are rank-normalised and their covariance computed once; each group then needs only the

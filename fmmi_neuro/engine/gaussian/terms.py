@@ -8,7 +8,8 @@ does the assembly). The same assembly gives
   sample covariance with the ``n - 1`` divisor (Ince et al. 2017; ``entropy_bias``), which makes every
   term unbiased for Gaussian data;
 - its per-sample influence function (``gaussian_term_influence``), whose batch means give standard
-  errors: the influence of ``1/2 log det Sigma_SS`` at a centred sample x is ``(x_S' Sigma_SS^-1 x_S - d_S) / 2``.
+  errors: the influence of ``1/2 log det Sigma_SS`` at a centred sample x is
+  ``(x_S' Sigma_SS^-1 x_S - d_S) / 2``.
 
 Everything broadcasts over leading axes, so many groups are computed at once; determinants of 1, 2 and 3
 coordinates are written out (all triplets of an atlas in one vectorised pass).
