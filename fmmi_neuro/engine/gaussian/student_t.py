@@ -212,8 +212,7 @@ def influence_rows(centred: np.ndarray, cov: np.ndarray, dof: float | None) -> t
     Student-t, the shape part of its estimating equation has slope ``(dof + D) / (dof + D + 2)``. (The scale
     part does not enter: every path term is invariant to the scale of the scatter.) The influence of a
     Gaussian part is ``factor * terms.gaussian_term_influence(rows, cov, ...)``; sub-blocks of ``cov`` take
-    the
-    same columns of ``rows``.
+    the same columns of ``rows``.
     """
     if dof is None:
         return centred, 1.0
