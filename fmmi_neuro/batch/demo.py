@@ -20,10 +20,7 @@ Sign convention: O-information Omega = TC - DTC; Omega > 0 redundancy, Omega < 0
 
 from __future__ import annotations
 
-import html
-import json
 import os
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fmmi_neuro._validation import check_in, check_positive_int
+from fmmi_neuro.batch.demo_index import DemoResult, write_index
 
 DATASETS = ("sample", "development_fmri")
 SAMPLE_MOTION = [f"motion_matrix_{i}{j}" for i in range(3) for j in range(3)] + [
@@ -158,16 +156,6 @@ def make_synthetic_cohort(
     return folder
 
 
-@dataclass
-class DemoResult:
-    """Where the demo wrote its outputs, and what it found."""
-
-    out_dir: Path
-    index: Path
-    reports: dict[str, Path]
-    findings: dict[str, Any] = field(default_factory=dict)
-
-
 def _group_id(regions: tuple[int, ...]) -> str:
     return "-".join(map(str, sorted(regions)))
 
@@ -292,22 +280,6 @@ def _synthetic_part(
     return path, findings
 
 
-def _index(out: Path, reports: dict[str, Path], findings: dict[str, Any]) -> Path:
-    items = "".join(
-        f'<li><a href="{html.escape(str(p.relative_to(out)))}">{html.escape(name)}</a></li>'
-        for name, p in reports.items()
-    )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>fmmi_neuro demo</title></head><body>"
-        "<h1>fmmi_neuro demo</h1><p>O-information Ω = TC − DTC; Ω &gt; 0 redundancy, Ω &lt; 0 synergy.</p>"
-        f"<ul>{items}</ul><h2>Findings</h2><pre>{html.escape(json.dumps(findings, indent=2))}</pre>"
-        "</body></html>"
-    )
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
-
-
 def demo(
     out_dir: str | os.PathLike = "fmmi_neuro_results/demo",
     *,
@@ -379,4 +351,5 @@ def demo(
         "SYNTHETIC cohort with planted effects": synth_path,
     }
     findings = {"real_rest01": real, "synthetic_cohort": synth}
-    return DemoResult(out_dir=out, index=_index(out, reports, findings), reports=reports, findings=findings)
+    index = write_index(out, reports, findings)
+    return DemoResult(out_dir=out, index=index, reports=reports, findings=findings)
