@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from .._validation import check_in, check_positive_int
-from ..scoring.frames import SIGN_CONVENTION, as_data, group_frame, group_terms
+from .._validation import check_in, check_positive_int, check_seed
+from ..scoring.frames import ESTIMATORS, SIGN_CONVENTION, as_data, group_frame, group_terms
 from ..scoring.groups import check_groups, iter_all_groups
 from ..scoring.score import COLUMNS, installed_versions
 from .nulls import NULL_METHODS, surrogate_test
@@ -73,17 +73,22 @@ def _subjects(cohort: Any) -> tuple[list[tuple[str, Any]], dict[str, str], pd.Da
     return items, errors, phenotype
 
 
+def _listed_groups(groups: Any) -> Any:
+    """``groups`` as a list or array, read once (chunks of a streaming design concatenated)."""
+    if groups is None or isinstance(groups, (np.ndarray, str, bytes)):
+        return groups
+    groups = list(groups)
+    if groups and all(isinstance(g, np.ndarray) and g.ndim == 2 for g in groups):
+        return np.concatenate(groups)  # chunks from a streaming design (network_groups, ...)
+    return groups
+
+
 def _resolve_groups(groups: Any, size: int, n_regions: int, names: list[str] | None) -> list[np.ndarray]:
     """Groups as int arrays (n_groups, size), one per group size, in the given order."""
     if groups is None:
-        size = check_positive_int(size, "size", minimum=3)
         if size > n_regions:
             raise ValueError(f"'size' ({size}) is larger than the number of regions ({n_regions}).")
         return [np.concatenate(list(iter_all_groups(n_regions, size)))]
-    if not isinstance(groups, np.ndarray) and not isinstance(groups, (str, bytes)):
-        groups = list(groups)
-        if groups and all(isinstance(g, np.ndarray) and g.ndim == 2 for g in groups):
-            groups = np.concatenate(groups)  # chunks from a streaming design (network_groups, ...)
     checked = check_groups(groups, n_regions=n_regions, region_names=names)
     by_size: dict[int, list[tuple[int, ...]]] = {}
     for g in checked:
@@ -154,10 +159,18 @@ def score_cohort(
         message for subjects that failed; they are skipped with a warning).
         Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
+    if not callable(estimator):
+        check_in(estimator, ESTIMATORS, "estimator")
     if null is not None:
         check_in(null, NULL_METHODS, "null")
         if null == "member_shift" and estimator != "gaussian_copula":
             raise ValueError("null='member_shift' is implemented for estimator='gaussian_copula' only.")
+    check_in(unit, ("nats", "bits"), "unit")
+    seed = check_seed(seed)
+    n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
+    if groups is None:
+        size = check_positive_int(size, "size", minimum=3)
+    groups = _listed_groups(groups)
     items, errors, cohort_phenotype = _subjects(cohort)
     phenotype = cohort_phenotype if phenotype is None else phenotype
     parts = []
@@ -166,7 +179,7 @@ def score_cohort(
     for position, (subject, load) in enumerate(items):
         try:
             ts = load()
-            array, names = as_data(ts, None)
+            array, names = as_data(ts, None, groups=groups)
         except (ValueError, TypeError, OSError) as err:
             errors[subject] = str(err)
             warnings.warn(f"subject {subject!r} skipped: {err}", RuntimeWarning, stacklevel=2)

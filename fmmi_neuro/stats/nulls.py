@@ -17,8 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from .._validation import check_in, check_positive_int
-from ..scoring.frames import TERMS, GroupKernel, as_data, group_frame, group_terms, unit_factor
+from .._validation import check_in, check_positive_int, check_seed
+from ..scoring.frames import (
+    ESTIMATORS,
+    TERMS,
+    GroupKernel,
+    as_data,
+    group_frame,
+    group_terms,
+    unit_factor,
+)
 from .multitest import fdr_bh
 from .surrogates import SURROGATE_METHODS, moving_block_indices, surrogates
 
@@ -134,6 +142,10 @@ def surrogate_test(
     check_in(alternative, ALTERNATIVES, "alternative")
     check_in(method, NULL_METHODS, "method")
     n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
+    if not callable(estimator):
+        check_in(estimator, ESTIMATORS, "estimator")
+    check_in(unit, ("nats", "bits"), "unit")
+    seed = check_seed(seed)
     if estimator == "gaussian_copula" and method in ("phase", "aaft"):
         warnings.warn(
             f"method={method!r} keeps the (copula) covariance, which is all the Gaussian-copula estimator "
@@ -142,8 +154,8 @@ def surrogate_test(
             UserWarning,
             stacklevel=2,
         )
-    array, names = as_data(data, region_names)
     groups = np.asarray(groups, dtype=np.int64)
+    array, names = as_data(data, region_names, groups=groups)
     used, local = _used_regions(groups, array.shape[1])
     kwargs = dict(estimator_kwargs)
     if estimator == "fmmi":
@@ -412,8 +424,9 @@ def block_bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"'confidence' must be in (0, 1); got {confidence!r}.")
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    array, names = as_data(data, region_names)
+    seed = check_seed(seed)
     groups = np.asarray(groups, dtype=np.int64)
+    array, names = as_data(data, region_names, groups=groups)
     used, local = _used_regions(groups, array.shape[1])
     array = array[:, used]
     n = array.shape[0]

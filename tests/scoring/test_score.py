@@ -151,6 +151,32 @@ def test_bad_input_gives_clear_errors(frame, rng):
         _gc(frame, n_steps=10)
 
 
+def test_a_duplicated_region_is_refused_like_information_refuses_it(frame):
+    """A copy (or a monotone transform) of a region gave NaN/inf rows with only a RuntimeWarning."""
+    import fmmi_neuro as fn
+
+    twin = frame.assign(MFG_R=np.exp(frame["PreCG_L"]))
+    with pytest.raises(ValueError, match="singular"):
+        fn.information(twin[["PreCG_L", "SFG_L", "MFG_R"]].to_numpy(), estimator="gaussian_copula")
+    with pytest.raises(ValueError, match=r"regions 0 \('PreCG_L'\) and 5 \('MFG_R'\) have the same ranks"):
+        _gc(twin)
+    with pytest.raises(ValueError, match="same ranks"):
+        _gc(twin, groups=[("PreCG_L", "SFG_L", "MFG_R")])
+    with pytest.warns(UserWarning, match="No group scored here holds both"):
+        table = _gc(twin, groups=[("PreCG_L", "SFG_L", "SFG_R")])
+    assert np.isfinite(table["o_info"]).all()
+
+
+@pytest.mark.parametrize("estimator", ["gaussian_copula", "fmmi"])
+def test_short_series_and_bad_seeds_are_refused_before_any_work(frame, rng, estimator):
+    """score_groups scored 5 x 10 arrays (information needs >= 100 rows); seed='x' failed late or never."""
+    with pytest.raises(ValueError, match="has 50 time points; at least 100"):
+        score_groups(rng.standard_normal((50, 10)), estimator=estimator)
+    for seed in ("x", -1, 1.5, True):
+        with pytest.raises(ValueError, match=f"'seed' must be a non-negative integer; got {seed!r}"):
+            score_groups(frame, estimator=estimator, seed=seed)
+
+
 def test_fmmi_path_forwards_settings_to_the_batched_kernel(frame, monkeypatch):
     """A private stand-in for engine.batched checks the plumbing, not the estimator."""
     calls = []
