@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._validation import check_positive_number
 from .atlases import Atlas, load_atlas
 from .confounds import read_table
 from .parcellation import bids_entities, parcellate
@@ -363,6 +364,12 @@ class Cohort:
             If the folder is missing or holds no tables, or two files claim the same subject/session/task/run.
         """
         root = Path(folder)
+        if t_r is not None:
+            t_r = check_positive_number(t_r, "t_r", " of seconds")
+        if root.is_file():
+            raise ValueError(
+                f"region-table folder {str(root)!r} is a file; give the folder that holds the tables."
+            )
         if not root.is_dir():
             raise ValueError(f"region-table folder {str(root)!r} does not exist.")
         if pattern is None:
