@@ -20,6 +20,12 @@ ESTIMATORS = ("gaussian_copula", "fmmi")
 TERMS = ("o_info", "tc", "dtc", "s_info")
 TERM_COLUMNS = tuple(key for term in TERMS for key in (term, f"{term}_se"))
 SIGN_CONVENTION = "Omega = TC - DTC; > 0 redundancy, < 0 synergy"
+STATUSES = {
+    "ok": "finite estimate (and, with a null, finite surrogate values)",
+    "nonfinite": "the estimator returned NaN or inf for this group: no estimate, no p-value",
+    "nonfinite_null": "some surrogate values were NaN or inf: the estimate stands, no p-value",
+}
+"""Values of the ``status`` column of group tables; the statistics and the report leave out what is not ok."""
 GroupKernel = Callable[[np.ndarray, np.ndarray], dict]
 
 
@@ -89,7 +95,11 @@ def group_frame(
     unit: str,
     estimator: str,
 ) -> pd.DataFrame:
-    """Tidy group score table (the shared column set) from groups and kernel terms in nats."""
+    """Tidy group score table (the shared column set plus ``status``) from groups and kernel terms in nats.
+
+    A group whose terms are not all finite keeps its row, with NaN values and ``status="nonfinite"``
+    (see :data:`STATUSES`), and a warning says how many there are.
+    """
     groups = np.sort(np.asarray(groups, dtype=np.int64), axis=1)
     factor = unit_factor(unit)
     names = None if region_names is None else list(region_names)
@@ -104,11 +114,38 @@ def group_frame(
             "size": np.full(groups.shape[0], groups.shape[1], dtype=np.int64),
         }
     )
+    status = estimate_status(terms)
     for key in TERM_COLUMNS:
-        frame[key] = terms[key] * factor
+        frame[key] = np.where(status == "ok", terms[key], np.nan) * factor
     frame["unit"] = unit
     frame["estimator"] = estimator
+    frame["status"] = status
+    bad = np.flatnonzero(status != "ok")
+    if bad.size:
+        warnings.warn(
+            f"{bad.size} of {len(frame)} groups have no finite estimate (e.g. group "
+            f"{frame['group_id'].iloc[bad[0]]}); they are kept with status 'nonfinite' and NaN values, get "
+            "no p-value, and the statistics leave them out.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return frame
+
+
+def estimate_status(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """``"ok"`` for groups whose four terms are finite, else ``"nonfinite"`` (see :data:`STATUSES`).
+
+    Parameters
+    ----------
+    terms : dict of str -> ndarray, shape (n_groups,)
+        At least ``o_info, tc, dtc, s_info``.
+
+    Returns
+    -------
+    ndarray of str, shape (n_groups,)
+    """
+    finite = np.logical_and.reduce([np.isfinite(np.asarray(terms[t], dtype=np.float64)) for t in TERMS])
+    return np.where(finite, "ok", "nonfinite").astype(object)
 
 
 def unpack_data(data: Any) -> tuple[Any, list[str] | None, str, dict[str, Any]]:

@@ -22,7 +22,7 @@ from ..scoring.groups import check_groups, iter_all_groups
 from ..scoring.score import COLUMNS, installed_versions
 from .nulls import NULL_METHODS, surrogate_test
 
-SUBJECT_COLUMNS = ("subject", *COLUMNS)
+SUBJECT_COLUMNS = ("subject", *COLUMNS, "status")
 NULL_COLUMNS = (
     "null_method",
     "n_surrogates",
@@ -152,7 +152,9 @@ def score_cohort(
     -------
     DataFrame
         One row per (subject, group): ``subject, group_id, regions, region_names, size, o_info, o_info_se,
-        tc, tc_se, dtc, dtc_se, s_info, s_info_se, unit, estimator``; with a null also ``null_method,
+        tc, tc_se, dtc, dtc_se, s_info, s_info_se, unit, estimator, status`` (``"ok"``, or why the row
+        has no estimate or no p-value: see :func:`~fmmi_neuro.stats.nulls.surrogate_test`; the group
+        statistics leave such rows out and count them); with a null also ``null_method,
         n_surrogates, value, null_mean, null_sd, z, null_quantile, p_value, q_value, significant``
         (for ``o_info``); then the phenotype columns. ``attrs``: unit, sign convention, estimator and
         settings, null, seed, package versions, ``region_names``, ``networks``, ``errors`` (subject ->
@@ -229,6 +231,7 @@ def score_cohort(
         "seed": seed,
         "detrend": bool(detrend),
         "versions": package_versions(*(("torch",) if estimator == "fmmi" else ())),
+        "n_regions": reference[0] if reference else None,
         "region_names": list(reference[1]) if reference and reference[1] is not None else None,
         "networks": list(networks) if networks is not None else None,
         "n_subjects": int(table["subject"].nunique()),
