@@ -84,7 +84,7 @@ def test_run_config_finishes_the_others_names_the_bad_subject_and_resumes(
         "run: {seed: 2, n_jobs: 1}\n"
     )
     res = runner.invoke(app, ["run", str(config), "-q"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # finished, but a subject failed: not 0 for batch users
     assert "scored 5/6 jobs (0 finished before, 5 now)" in res.output
     assert "FAILED subject synth03" in res.output
     summary = json.loads((tmp_path / "results" / "scoring" / "summary.json").read_text())
@@ -92,11 +92,12 @@ def test_run_config_finishes_the_others_names_the_bad_subject_and_resumes(
     scores = pd.read_parquet(tmp_path / "results" / "scoring" / "scores.parquet")
     assert sorted(scores["subject"].unique()) == ["synth01", "synth02", "synth04", "synth05", "synth06"]
     assert {"group", "p_value", "q_value"} <= set(scores.columns)
-    assert (tmp_path / "results" / "report" / "report.html").is_file()
+    report = (tmp_path / "results" / "report" / "report.html").read_text()
+    assert "Subjects that failed" in report and "synth03" in report
     assert (tmp_path / "results" / "stats" / "group_stats.parquet").is_file()
 
     again = runner.invoke(app, ["run", str(config), "-q"])
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output
     assert "scored 5/6 jobs (5 finished before, 0 now)" in again.output
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "results" / "scoring" / "scores.parquet"), scores
@@ -151,3 +152,91 @@ def test_atlases_list_names_schaefer():
     res = runner.invoke(app, ["atlases", "list"])
     assert res.exit_code == 0, res.output
     assert "schaefer" in res.output.lower()
+
+
+@pytest.fixture
+def small_cohort(tmp_path):
+    return make_synthetic_cohort(tmp_path / "cohort", n_subjects=4, seed=6)
+
+
+def test_run_check_finds_every_late_problem_before_any_job(tmp_path, small_cohort):
+    """These were found only when each subject failed, or after scoring; a bad run.json then blocked the
+    corrected rerun, and --check passed an output path that is a file."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    config = tmp_path / "study.yaml"
+    config.write_text(
+        "output: taken\n"
+        f"data: {{region_tables: {small_cohort.name}, t_r: -1,"
+        " clean: {detrnd: true, standardize: zscore_samples, high_pass: 0.2, low_pass: 0.1}}\n"
+        "scoring: {estimator: foo, size: 20, null_model: foo, unit: foo, n_surrogates: 9}\n"
+        "stats: {by: sex}\n"
+    )
+    for extra in (["--check"], []):
+        res = runner.invoke(app, ["run", str(config), *extra])
+        assert res.exit_code == 2, res.output
+        for text in (
+            "scoring.estimator: must be one of",
+            "scoring.null_model: must be one of",
+            "scoring.unit: must be one of",
+            "data.t_r: must be a positive number of seconds; got -1.0",
+        ):
+            assert text in res.output
+    assert not (tmp_path / "results").exists()
+    config.write_text(
+        "output: taken\n"
+        f"data: {{region_tables: {small_cohort.name},"
+        " clean: {detrnd: true, standardize: zscore_samples, high_pass: 0.2, low_pass: 0.1}}\n"
+        "scoring: {size: 20, n_surrogates: 9}\n"
+        "stats: {by: sex}\n"
+    )
+    res = runner.invoke(app, ["run", str(config), "--check"])
+    assert res.exit_code == 2, res.output
+    assert "6 problem(s), found before any job started" in res.output
+    for text in (
+        "data.clean.detrnd: is not a cleaning option (did you mean 'detrend'?)",
+        "data.clean.standardize: must be",
+        "data.clean.high_pass: must be below low_pass (0.1 Hz); got 0.2",
+        "scoring.size: must be at most the number of regions (12 in subject 'synth01'); got 20",
+        "stats.by: names column 'sex', which the participants table lacks (its columns are ['group', "
+        "'synthetic'])",
+        "output: '" + str(tmp_path / "taken") + "' is a file, not a folder",
+    ):
+        assert text in res.output
+    config.write_text(f"output: /sys/fmmi_neuro_out\ndata: {{region_tables: {small_cohort.name}}}\n")
+    res = runner.invoke(app, ["run", str(config), "--check"])
+    assert res.exit_code == 2 and "output: '/sys/fmmi_neuro_out' cannot be written" in res.output
+
+
+def test_score_checks_every_option_before_any_job(tmp_path, small_cohort):
+    out = tmp_path / "scoring"
+    res = runner.invoke(
+        app,
+        [
+            "score",
+            str(small_cohort),
+            "--out",
+            str(out),
+            "--unit",
+            "foo",
+            "--estimator",
+            "foo",
+            "--null",
+            "foo",
+        ]
+        + ["--size", "13", "-q"],
+    )
+    assert res.exit_code == 2, res.output
+    assert "4 problem(s), found before any job started" in res.output
+    for text in (
+        "'estimator' must be one of",
+        "'unit' must be one of",
+        "'null' must be one of",
+        "'size' must be at most",
+    ):
+        assert text in res.output
+    assert not (out / "run.json").exists() and not (out / "results").exists()
+    res = runner.invoke(app, ["score", str(small_cohort), "--out", str(out), "--t-r", "-1", "-q"])
+    assert res.exit_code == 2 and "'t_r' must be a positive number of seconds; got -1.0" in res.output
+    res = runner.invoke(app, ["score", str(small_cohort), "--out", str(out), "--null", "none", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "scored 4/4 jobs" in res.output

@@ -523,3 +523,50 @@ def _regression(y: np.ndarray, design: np.ndarray, alpha: float) -> dict[str, An
         "ci_low": out["estimate"] - crit * out["se"],
         "ci_high": out["estimate"] + crit * out["se"],
     }
+
+
+def phenotype_problems(
+    phenotype: pd.DataFrame | None,
+    *,
+    by: str | None = None,
+    levels: Sequence[Any] | None = None,
+    covariate: str | None = None,
+    covariates: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """What keeps a contrast or regression of :func:`group_statistics` from running, found before scoring.
+
+    Parameters
+    ----------
+    phenotype : DataFrame indexed by subject, or None
+        The participants table (None or empty: there is none).
+    by, levels, covariate, covariates
+        As in :func:`group_statistics`; levels are compared as text (a config gives strings).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(argument, what is wrong)``: a column the table lacks, levels it does not hold (or a ``by``
+        column without exactly two levels and no ``levels``), a covariate that is not numeric.
+    """
+    named = [("by", by), ("covariate", covariate), *(("covariates", c) for c in covariates)]
+    named = [(arg, column) for arg, column in named if column is not None]
+    if not named:
+        return []
+    columns = [] if phenotype is None else [str(c) for c in phenotype.columns]
+    problems = []
+    for arg, column in named:
+        if column not in columns:
+            where = f"its columns are {columns}" if columns else "no participants table was found"
+            problems.append((arg, f"names column {column!r}, which the participants table lacks ({where})"))
+    if by is not None and by in columns:
+        present = sorted({str(v) for v in phenotype[by].dropna()})
+        if levels is None and len(present) != 2:
+            problems.append(("by", f"column {by!r} has levels {present}; give stats levels to choose two"))
+        missing = [str(v) for v in levels or () if str(v) not in present]
+        if missing:
+            problems.append(("levels", f"{missing} are not levels of {by!r} (it has {present})"))
+    if covariate is not None and covariate in columns:
+        values = pd.to_numeric(phenotype[covariate], errors="coerce")
+        if values.isna().all():
+            problems.append(("covariate", f"column {covariate!r} holds no numbers"))
+    return problems
