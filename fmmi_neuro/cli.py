@@ -90,7 +90,12 @@ def demo(
     n_jobs: NJobs = 2,
     seed: SeedOpt = 0,
     n_subjects: Annotated[int, typer.Option(help="Subjects of the cohort part.", min=4)] = 16,
-    n_surrogates: Annotated[int, typer.Option(help="Time-shift surrogates per subject.", min=1)] = 99,
+    n_surrogates: Annotated[
+        int, typer.Option(help="Surrogates of the real run's tests (999 let q < 0.05 be reached).", min=1)
+    ] = 999,
+    cohort_surrogates: Annotated[
+        int, typer.Option(help="Time-shift surrogates per subject of the synthetic cohort.", min=1)
+    ] = 99,
     dask_scheduler: DaskOpt = None,
     quiet: Quiet = False,
 ) -> None:
@@ -116,6 +121,7 @@ def demo(
             seed=seed,
             n_subjects=n_subjects,
             n_surrogates=n_surrogates,
+            cohort_surrogates=cohort_surrogates,
             dask_scheduler=dask_scheduler,
             progress=not quiet,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -44,17 +45,26 @@ def test_top_level_help_is_fast_to_import_and_shows_the_main_command():
 
 
 def test_demo_runs_offline_and_prints_where_the_report_is(tmp_path):
+    """The demo's surrogate design could never reach q < 0.05 (99 surrogates, 300 tests: q >= 0.077), its
+    provenance called 300 tested groups 'groups scored', and index.html showed raw JSON."""
     out = tmp_path / "demo"
-    res = runner.invoke(
-        app, ["demo", "--out", str(out), "-j", "1", "--n-subjects", "4", "--n-surrogates", "19", "--quiet"]
-    )
+    args = ["--out", str(out), "-j", "1", "--n-subjects", "4", "--cohort-surrogates", "19", "--quiet"]
+    res = runner.invoke(app, ["demo", *args])
     assert res.exit_code == 0, res.output
     for line in ("real_rest01/report.html", "synthetic_cohort/report.html", "index.html"):
         assert str(out / line) in res.output
         assert (out / line).stat().st_size > 1000
     html = (out / "synthetic_cohort" / "report.html").read_text()
     assert "SYNTHETIC" in html and "data:image/png;base64" in html
-    assert "REAL data" in (out / "real_rest01" / "report.html").read_text()
+    real = (out / "real_rest01" / "report.html").read_text()
+    assert "REAL data" in real and "No group can reach" not in real
+    assert "<th>groups tested against surrogates</th><td>300</td>" in real
+    assert "<th>groups scored</th><td>161,700 (every triplet of the 100 regions)</td>" in real
+    index = (out / "index.html").read_text()
+    assert "{" not in index.split("<h2>Findings</h2>", 1)[1]
+    found = re.search(r"smallest attainable BH q[^<]*</th><td>([0-9.]+)</td>", index)
+    assert found and float(found.group(1)) < 0.05
+    assert re.search(r"significant at FDR q &lt; 0.05</th><td>[1-9][0-9]*</td>", index)
     assert (out / "synthetic_cohort" / "data_SYNTHETIC" / "README.md").read_text().startswith("# SYNTHETIC")
 
 
