@@ -196,12 +196,16 @@ def test_run_check_finds_every_late_problem_before_any_job(tmp_path, small_cohor
         "output: taken\n"
         f"data: {{region_tables: {small_cohort.name},"
         " clean: {detrnd: true, standardize: zscore_samples, high_pass: 0.2, low_pass: 0.1}}\n"
-        "scoring: {size: 20, n_surrogates: 9}\n"
+        "scoring: {size: 20, n_surrogates: 9, estimator_settings: {bias_corect: false}}\n"
         "stats: {by: sex}\n"
     )
     res = runner.invoke(app, ["run", str(config), "--check"])
     assert res.exit_code == 2, res.output
-    assert "6 problem(s), found before any job started" in res.output
+    assert "7 problem(s), found before any job started" in res.output
+    assert (
+        "scoring.estimator_settings: has option(s) ['bias_corect'] that gaussian_copula does not take"
+        in res.output
+    )
     for text in (
         "data.clean.detrnd: is not a cleaning option (did you mean 'detrend'?)",
         "data.clean.standardize: must be",

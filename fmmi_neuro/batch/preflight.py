@@ -9,9 +9,11 @@ the ``data.clean`` options, the group size and groups against the data's regions
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +255,7 @@ def check_pipeline(config: Any, *, seed: int | None = None, device: str | None =
         except ValueError as err:
             problems.append(("source", str(err)))
     else:
-        source = config_source(config)
+        source = dataclasses.replace(config_source(config), token=uuid.uuid4().hex)  # a fresh look
         problems += data_problems(source, data.subjects, size=sc.size, groups=sc.groups)
         try:
             phenotype = source.cohort().phenotype
