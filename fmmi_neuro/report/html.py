@@ -194,7 +194,8 @@ def _fdr_floor_note(run: Run, alpha: float) -> str:
 
 
 def _left_out_html(run: Run, group_stats: pd.DataFrame | None) -> str:
-    """What the tables hold without an estimate or a p-value, and why (status columns)."""
+    """What the tables hold without an estimate or a p-value, and why (status columns), and the group
+    statistics' notes (e.g. a two-group test with very few subjects)."""
     scores, parts = run.scores, []
     status = (
         scores["status"]
@@ -219,6 +220,8 @@ def _left_out_html(run: Run, group_stats: pd.DataFrame | None) -> str:
             "'nonfinite_null': some surrogate values did. They get no p-value and stay out of the FDR and "
             "of the group statistics (which count them in 'n_excluded').</p>"
         )
+    for note in (group_stats.attrs.get("notes") or []) if group_stats is not None else []:
+        parts.append(f"<p class='note'>{html.escape(str(note))}</p>")
     if group_stats is not None and "status" in group_stats:
         short = group_stats.loc[group_stats["status"] != "ok", "group_id"]
         if len(short):
@@ -230,7 +233,7 @@ def _left_out_html(run: Run, group_stats: pd.DataFrame | None) -> str:
             )
     if not parts:
         return ""
-    return "<h2>Left out</h2>" + "".join(parts)
+    return "<h2>Left out and caveats</h2>" + "".join(parts)
 
 
 def _top_groups(run: Run) -> pd.DataFrame:

@@ -205,12 +205,23 @@ def group_statistics(
     -------
     DataFrame
         One row per group: ``group_id, regions, region_names, size, test, value, contrast, n_subjects,
-        estimate, se, statistic, df, p_value, q_value, significant, direction, effect_size,
-        effect_size_kind, hedges_g, ci_low, ci_high, unit, estimator``. ``estimate``: mean difference from
-        ``against`` (one_sample), ``mean[levels[0]] - mean[levels[1]]`` (two_group) or the slope per unit
-        of ``covariate`` (regression), in the unit of ``value``; ``ci_*`` its (1 - alpha) interval.
-        ``direction``: for ``o_info`` one-sample, "redundancy" (estimate > 0) or "synergy"; otherwise
-        "positive" / "negative". Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        n_excluded, estimate, se, statistic, df, p_value, q_value, significant, status, direction,
+        effect_size, effect_size_kind, hedges_g, ci_low, ci_high, unit, estimator``. ``estimate``: mean
+        difference from ``against`` (one_sample), ``mean[levels[0]] - mean[levels[1]]`` (two_group) or the
+        slope per unit of ``covariate`` (regression), in the unit of ``value``; ``ci_*`` its (1 - alpha)
+        interval. ``direction``: for ``o_info`` one-sample, "redundancy" (estimate > 0) or "synergy";
+        otherwise "positive" / "negative". Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        ``n_subjects`` counts the subjects used for the group; ``n_excluded`` those of the table left out
+        because their value is missing, not finite, or its row's ``status`` is not "ok" (a warning names
+        them; ``attrs["excluded"]``: subject -> number of groups). ``status`` is "ok", or
+        "too_few_subjects" when too few values remain for the test (then no p-value). ``attrs["notes"]``
+        holds caveats such as a two-group test with fewer than 5 subjects in a level.
+
+    Raises
+    ------
+    ValueError
+        A missing column, fewer than 2 subjects (one-sample, regression), a two-group level with fewer
+        than 2 subjects, or levels that ``by`` does not hold.
     """
     check_in(test, ("auto", *TESTS), "test")
     if test == "auto":
@@ -227,6 +238,7 @@ def group_statistics(
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"'alpha' must be in (0, 1); got {alpha!r}.")
     wide, info = _wide(subject_table, value, against)
+    notes: list[str] = []
     if test in ("one_sample", "regression") and len(wide) < 2:
         raise ValueError(f"test={test!r} needs at least 2 subjects; the subject table has {len(wide)}.")
     if test == "one_sample":
@@ -246,7 +258,7 @@ def group_statistics(
         per_subject = _subject_covariates(subject_table, phenotype)
         labels = _column(per_subject, by).reindex(wide.index)
         levels = _levels(labels, by, levels)
-        _check_level_sizes(labels, by, levels)
+        notes += _check_level_sizes(labels, by, levels)
         a = wide.to_numpy()[(labels == levels[0]).to_numpy()]
         b = wide.to_numpy()[(labels == levels[1]).to_numpy()]
         result = _two_group(a, b, alternative, equal_var, alpha)
@@ -299,6 +311,7 @@ def group_statistics(
         "multiple_comparisons": "Benjamini-Hochberg FDR across groups",
         "n_subjects_total": len(wide),
         "excluded": excluded,
+        "notes": notes,
     }
     return out
 
@@ -319,8 +332,9 @@ def _excluded(wide: pd.DataFrame) -> dict[str, int]:
     return excluded
 
 
-def _check_level_sizes(labels: pd.Series, by: str, levels: tuple[Any, Any]) -> None:
-    """``ValueError`` if a level has fewer than 2 subjects; a warning if it has fewer than 5."""
+def _check_level_sizes(labels: pd.Series, by: str, levels: tuple[Any, Any]) -> list[str]:
+    """``ValueError`` if a level has fewer than 2 subjects; below 5, a warning whose text is returned (for
+    ``attrs["notes"]``, which the report shows)."""
     counts = {level: int((labels == level).sum()) for level in levels}
     listing = " vs ".join(f"{n} ({level!r})" for level, n in counts.items())
     if min(counts.values()) < 2:
@@ -328,13 +342,14 @@ def _check_level_sizes(labels: pd.Series, by: str, levels: tuple[Any, Any]) -> N
             f"a two-group test on {by!r} needs at least 2 subjects per level (a variance per group); "
             f"got {listing}."
         )
-    if min(counts.values()) < MIN_SUBJECTS_PER_LEVEL:
-        warnings.warn(
-            f"two-group test on {by!r} with {listing} subjects: with fewer than {MIN_SUBJECTS_PER_LEVEL} per "
-            "level the test has little power and its p-values lean on normality; read them with care.",
-            UserWarning,
-            stacklevel=3,
-        )
+    if min(counts.values()) >= MIN_SUBJECTS_PER_LEVEL:
+        return []
+    note = (
+        f"two-group test on {by!r} with {listing} subjects: with fewer than {MIN_SUBJECTS_PER_LEVEL} per "
+        "level the test has little power and its p-values lean on normality; read them with care."
+    )
+    warnings.warn(note, UserWarning, stacklevel=3)
+    return [note]
 
 
 def _column(per_subject: pd.DataFrame, name: str) -> pd.Series:

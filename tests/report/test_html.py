@@ -343,7 +343,7 @@ def test_rows_without_an_estimate_are_listed_not_reported_as_numbers(tmp_path):
             data, np.arange(9).reshape(3, 3), method="phase", n_surrogates=9, estimator=kernel
         )
     page = report(table, tmp_path, formats=("png",), maps=()).read_text(encoding="utf-8")
-    left_out = page.split("<h2>Left out</h2>", 1)[1]
+    left_out = page.split("<h2>Left out and caveats</h2>", 1)[1]
     assert "1 group(s) have no usable estimate or null (3-4-5)" in left_out
     assert "inf" not in page.split("<h2>Top", 1)[1].split("</table>", 1)[0]
 
@@ -371,7 +371,7 @@ def test_cohort_report_lists_the_left_out_estimates_and_subjects(tmp_path):
     with pytest.warns(UserWarning, match="left out"):
         stats = group_statistics(subjects, test="one_sample")
     page = report(subjects, tmp_path, group_stats=stats, formats=("png",), maps=()).read_text()
-    assert "subject &#x27;03&#x27;: 1 group(s) nonfinite" in page.split("<h2>Left out</h2>", 1)[1]
+    assert "subject &#x27;03&#x27;: 1 group(s) nonfinite" in page.split("<h2>Left out and caveats</h2>", 1)[1]
     assert "<th>n_excluded</th>" in page
     failed = page.split("<h2>Subjects that failed</h2>", 1)[1]
     assert "07" in failed and "could not be read" in failed

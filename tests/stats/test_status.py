@@ -97,6 +97,7 @@ def test_small_two_group_tests_warn_or_refuse_and_say_why_p_is_missing():
     with pytest.warns(UserWarning, match=r"2 \('A'\) vs 2 \('B'\) subjects: with fewer than 5"):
         table = group_statistics(two_two, test="two_group", by="group")
     assert table["p_value"].notna().all() and (table["status"] == "ok").all()
+    assert "fewer than 5 per level" in table.attrs["notes"][0]  # the report shows it
     one_three = subjects.assign(group=np.where(subjects["subject"] == "00", "A", "B"))
     with pytest.raises(ValueError, match=r"at least 2 subjects per level .*got 1 \('A'\) vs 4 \('B'\)"):
         group_statistics(one_three, test="two_group", by="group")
