@@ -63,6 +63,8 @@ def raise_problems(problems: Problems, *, config: bool = False, error: type[Valu
         if config:
             key = CONFIG_KEYS.get(head, head) + (f".{rest}" if rest else "")
             lines.append(f"  - {key}: {message}")
+        elif name == "source":  # the cohort itself: its message names the file or argument
+            lines.append(f"  - the cohort: {message}")
         else:
             lines.append(f"  - '{name}' {message}")
     raise error(f"{len(problems)} problem(s), found before any job started:\n" + "\n".join(lines))
