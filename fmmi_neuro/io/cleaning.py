@@ -107,7 +107,7 @@ def clean_region_signals(
     """
     where = describe_source(ts.subject, ts.source)
     n_volumes = ts.n_timepoints
-    t_r = t_r if t_r is not None else ts.t_r
+    t_r = check_positive_number(t_r, "t_r", " of seconds") if t_r is not None else ts.t_r
     if (low_pass is not None or high_pass is not None) and t_r is None:
         raise ValueError(f"band-pass filtering of {where} needs t_r (seconds): none was given or stored.")
     standardize = normalise_standardize(standardize)

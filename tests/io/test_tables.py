@@ -156,6 +156,8 @@ def test_tables_that_loaded_wrongly_now_fail_naming_the_file(tmp_path):
 
     with pytest.raises(ValueError, match="'t_r' must be a positive number of seconds; got 'x'"):
         Cohort.from_region_tables(tmp_path, t_r="x")
+    with pytest.raises(ValueError, match="'t_r' must be a positive number of seconds; got 'x'"):
+        clean_region_signals(load_region_table(good), detrend=True, t_r="x")
     with pytest.raises(ValueError, match="t_r of subject '03' must be a positive number"):
         RegionTimeSeries(np.ones((2, 1)), ["a"], t_r="x", subject="03")
     folder = tmp_path / "sub-04_timeseries.tsv"
