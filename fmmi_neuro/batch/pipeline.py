@@ -168,6 +168,14 @@ def score_cohort_batch(
     Returns
     -------
     CohortScores
+
+    Raises
+    ------
+    ValueError
+        Before any job starts, listing every problem: a setting out of its choices or range, an estimator
+        option the estimator does not take, ``clean`` options, a group size or groups that do not fit the
+        first loadable subject's regions, unknown ``subjects``, a ``run_dir`` that cannot be written
+        (:mod:`fmmi_neuro.batch.preflight`). After the jobs: no subject could be scored.
     """
     from fmmi_neuro.stats.cohort import join_phenotype
 
@@ -478,11 +486,6 @@ class PipelineResult:
     def errors(self) -> dict[str, str]:
         """Subject -> error message of the subjects that failed (parcellation or scoring)."""
         return {**self.parcellation_errors, **self.scores.errors}
-
-    @property
-    def complete(self) -> bool:
-        """True when every subject was scored and every step ran."""
-        return not self.errors and not self.not_done
 
 
 def run_pipeline(
