@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_in, check_positive_int, check_some_finite
+from ..scoring.frames import STATUSES
 from ._common import require_columns, table_unit
 from .panels import MAPS, Panel, Run, build_panels, resolve_run
 from .style import OMEGA_SIGN_NOTE, PAPER_RC
@@ -215,9 +216,9 @@ def _left_out_html(run: Run, group_stats: pd.DataFrame | None) -> str:
             ids = ", ".join(map(str, bad["group_id"].head(10)))
             more = " ..." if len(bad) > 10 else ""
             what = f"{len(bad)} group(s) have no usable estimate or null ({ids}{more})"
+        meanings = "; ".join(f"'{k}': {STATUSES.get(k, 'not ok')}" for k in sorted(set(bad["status"])))
         parts.append(
-            f"<p class='note'>{html.escape(what)}. 'nonfinite': the estimator returned NaN or inf; "
-            "'nonfinite_null': some surrogate values did. They get no p-value and stay out of the FDR and "
+            f"<p class='note'>{html.escape(what)}. {html.escape(meanings)}. They stay out of the FDR and "
             "of the group statistics (which count them in 'n_excluded').</p>"
         )
     for note in (group_stats.attrs.get("notes") or []) if group_stats is not None else []:
