@@ -278,9 +278,10 @@ def same_rank_pairs(values: np.ndarray, *, block: int = 512) -> list[tuple[int, 
     block : int
         Regions compared at once (memory grows as ``block * n_regions``).
     """
-    from ..engine.transforms import rank_to_normal
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
 
-    z = rank_to_normal(values)
+    z = ndtri(rankdata(values, axis=0) / (values.shape[0] + 1.0))  # the copula's normal scores
     z = z - z.mean(axis=0)
     z = z / np.linalg.norm(z, axis=0)
     pairs: list[tuple[int, int]] = []

@@ -329,11 +329,11 @@ def test_the_report_states_the_smallest_attainable_q_when_it_exceeds_alpha(tmp_p
 
 
 def test_rows_without_an_estimate_are_listed_not_reported_as_numbers(tmp_path):
-    from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+    from fmmi_neuro.scoring.frames import group_terms
     from fmmi_neuro.stats.nulls import surrogate_test
 
     def kernel(data, groups):
-        terms = gc_group_terms(data, groups)
+        terms = group_terms(data, groups, estimator="gaussian_copula")
         terms["o_info"][1] = np.inf
         return terms
 
@@ -351,7 +351,7 @@ def test_rows_without_an_estimate_are_listed_not_reported_as_numbers(tmp_path):
 def test_cohort_report_lists_the_left_out_estimates_and_subjects(tmp_path):
     from _cohorts import planted_subject
 
-    from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+    from fmmi_neuro.scoring.frames import group_terms
     from fmmi_neuro.stats.cohort import score_cohort
     from fmmi_neuro.stats.group_level import group_statistics
 
@@ -359,7 +359,7 @@ def test_cohort_report_lists_the_left_out_estimates_and_subjects(tmp_path):
     cohort = {f"{i:02d}": planted_subject(rng, 300 if i != 3 else 250, 9, planted=True) for i in range(6)}
 
     def kernel(data, groups):
-        terms = gc_group_terms(data, groups)
+        terms = group_terms(data, groups, estimator="gaussian_copula")
         if data.shape[0] == 250:
             terms["o_info"][0] = np.nan
         return terms

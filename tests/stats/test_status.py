@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from _cohorts import planted_subject
 
-from fmmi_neuro.engine.gaussian_copula import gc_group_terms
+from fmmi_neuro.scoring.frames import group_terms
 from fmmi_neuro.stats.cohort import score_cohort
 from fmmi_neuro.stats.group_level import group_statistics
 from fmmi_neuro.stats.multitest import fdr_bh
@@ -18,7 +18,7 @@ GROUPS = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 6, 9]])
 
 def nan_for_first_group(data, groups):
     """The copula kernel, except that the first group gets NaN (Omega) and inf (TC)."""
-    terms = gc_group_terms(data, groups)
+    terms = group_terms(data, groups, estimator="gaussian_copula")
     terms["o_info"][0], terms["tc"][0] = np.nan, np.inf
     return terms
 
@@ -30,7 +30,7 @@ class NanOnSurrogates:
         self.calls = 0
 
     def __call__(self, data, groups):
-        terms = gc_group_terms(data, groups)
+        terms = group_terms(data, groups, estimator="gaussian_copula")
         if self.calls:
             terms["o_info"][0] = np.nan
         self.calls += 1
@@ -71,7 +71,7 @@ def test_group_statistics_count_and_name_what_they_leave_out():
     cohort["03"] = cohort["03"][:250]  # the kernel below fails on this subject's length only
 
     def kernel(data, groups):
-        terms = gc_group_terms(data, groups)
+        terms = group_terms(data, groups, estimator="gaussian_copula")
         if data.shape[0] == 250:
             terms["o_info"][0] = np.nan
         return terms
