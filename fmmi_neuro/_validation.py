@@ -23,6 +23,24 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_seed(value: Any, name: str = "seed") -> int:
+    """Raise ``ValueError`` unless ``value`` is a non-negative integer (what numpy and torch seed with)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"'{name}' must be a non-negative integer; got {value!r}.")
+    return int(value)
+
+
+def check_positive_number(value: Any, name: str, unit: str = "") -> float:
+    """Raise ``ValueError`` unless ``value`` is a finite number > 0; return it as float.
+
+    ``unit`` is named in the message (e.g. ``" of seconds"``).
+    """
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"'{name}' must be a positive number{unit}; got {value!r}.")
+    return float(value)
+
+
 def as_samples_array(
     x: Any,
     name: str,
@@ -120,9 +138,3 @@ def check_some_finite(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
         )
     return arr
 
-
-def check_seed(seed: Any, name: str = "seed") -> int:
-    """Raise ``ValueError`` unless ``seed`` is a non-negative integer; return it as int."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"'{name}' must be a non-negative integer; got {seed!r}.")
-    return int(seed)

@@ -22,6 +22,15 @@ from typing import Annotated
 import typer
 
 SIGN = "Sign convention: O-information Ω = TC − DTC; Ω > 0 redundancy, Ω < 0 synergy."
+EXIT_OK, EXIT_PARTIAL, EXIT_ERROR = 0, 1, 2
+EXIT_CODES = (
+    "\b\nExit codes:\n"
+    "  0  everything done: every subject scored, every step run\n"
+    "  1  finished, but some subjects failed (or a step could not run): the others' results are\n"
+    "     written and the failures listed in the summary, summary.json and the report\n"
+    "  2  nothing done: a bad option, config or input (all checked before any job starts,\n"
+    "     every problem listed), or no subject could be processed"
+)
 
 app = typer.Typer(
     name="fmmi-neuro",
@@ -29,10 +38,11 @@ app = typer.Typer(
         "Higher-order interactions (O-information: redundancy vs synergy) between brain regions in fMRI.\n\n"
         f"{SIGN}\n\n"
         "\b\nStart here:\n"
-        "  fmmi-neuro demo               # whole pipeline on a shipped sample, offline, ~1 min\n"
+        "  fmmi-neuro demo               # whole pipeline on a shipped sample, offline, ~20 s\n"
         "  fmmi-neuro run study.yaml     # your cohort, from a YAML config (see 'run --help')\n"
         "  fmmi-neuro atlases list       # atlases known by name\n\n"
-        "Or step by step: parcellate -> score -> stats -> report."
+        "Or step by step: parcellate -> score -> stats -> report.\n\n"
+        f"{EXIT_CODES}"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -53,7 +63,20 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 def _fail(err: Exception) -> None:
     typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=EXIT_ERROR)
+
+
+def _finish(failed: dict[str, str], not_done: dict[str, str] | None = None) -> None:
+    """Exit 1 (after saying so) when some subjects failed or a step could not run; else return."""
+    for step, reason in sorted((not_done or {}).items()):
+        typer.echo(f"NOT DONE {step}: {reason}")
+    if failed or not_done:
+        typer.echo(
+            f"exit code {EXIT_PARTIAL}: {len(failed)} subject(s) failed"
+            f"{' and some steps did not run' if not_done else ''}; the other results are written.",
+            err=True,
+        )
+        raise typer.Exit(code=EXIT_PARTIAL)
 
 
 @app.command()
@@ -67,14 +90,20 @@ def demo(
     n_jobs: NJobs = 2,
     seed: SeedOpt = 0,
     n_subjects: Annotated[int, typer.Option(help="Subjects of the cohort part.", min=4)] = 16,
-    n_surrogates: Annotated[int, typer.Option(help="Time-shift surrogates per subject.", min=1)] = 99,
+    n_surrogates: Annotated[
+        int, typer.Option(help="Surrogates of the real run's tests (999 let q < 0.05 be reached).", min=1)
+    ] = 999,
+    cohort_surrogates: Annotated[
+        int, typer.Option(help="Time-shift surrogates per subject of the synthetic cohort.", min=1)
+    ] = 99,
     dask_scheduler: DaskOpt = None,
     quiet: Quiet = False,
 ) -> None:
-    """Run the whole pipeline (load -> score -> stats -> report) on a small sample, offline, in ~1 minute.
+    """Run the whole pipeline (load -> score -> stats -> report) on a small sample, offline, in ~20 s.
 
     The default sample is one REAL resting-state run shipped with the package (BrainFC rest01,
-    Schaefer-100, Apache-2.0) plus a clearly labelled SYNTHETIC cohort with planted redundant and
+    Schaefer-100, Apache-2.0; 300 random triplets tested against 999 time-shift surrogates, enough for
+    BH-FDR to reach q < 0.05) plus a clearly labelled SYNTHETIC cohort with planted redundant and
     synergistic triplets (two groups, for the group statistics). Prints where the reports are.
 
     \b
@@ -93,6 +122,7 @@ def demo(
             seed=seed,
             n_subjects=n_subjects,
             n_surrogates=n_surrogates,
+            cohort_surrogates=cohort_surrogates,
             dask_scheduler=dask_scheduler,
             progress=not quiet,
         )
@@ -103,6 +133,10 @@ def demo(
         typer.echo(f"report ({name}): {path}")
     typer.echo(f"all outputs: {result.out_dir}")
     typer.echo(f"open this first: {result.index}")
+    failed = {s: m for part in result.findings.values() for s, m in part.get("failed_subjects", {}).items()}
+    for subject, message in sorted(failed.items()):
+        typer.echo(f"FAILED subject {subject}: {message}")
+    _finish(failed)
 
 
 @app.command()
@@ -112,14 +146,21 @@ def run(
     dask_scheduler: DaskOpt = None,
     seed: Annotated[int | None, typer.Option(help="Override run.seed.", min=0)] = None,
     device: Annotated[str | None, typer.Option(help="Override scoring.device: auto, cpu, cuda.")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Only validate the config.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check the config, the data and the output folder.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Run a cohort from a YAML config: (parcellate ->) score -> stats -> report. Rerun to resume.
 
-    The config is validated first; every problem (unknown keys, wrong types, missing folders) is listed
-    in one message. Finished subjects are never redone; a failing subject is recorded in
-    OUTPUT/scoring/summary.json and the others finish.
+    Everything is checked before any job starts, and every problem is listed in one message: unknown
+    keys, wrong types and values, the data.clean options, the group size and groups against the data's
+    regions, the participants.tsv columns that stats names, and whether the output folder can be
+    written. Finished subjects are never redone; a failing subject is recorded in
+    OUTPUT/scoring/summary.json and in the report while the others finish.
+
+    Exit code 0: everything done; 1: some subjects failed or a step could not run (the rest is
+    written); 2: nothing done (a problem found by the checks, or no subject could be scored).
 
     \b
     Example config (paths relative to the config file):
@@ -137,13 +178,16 @@ def run(
       fmmi-neuro run study.yaml --dask-scheduler tcp://scheduler:8786
     """
     from fmmi_neuro.batch.config import load_config
+    from fmmi_neuro.batch.preflight import check_pipeline
 
     try:
         cfg = load_config(config)
+        if check:
+            check_pipeline(cfg, seed=seed, device=device)
     except ValueError as err:
         _fail(err)
     if check:
-        typer.echo(f"{config}: OK")
+        typer.echo(f"{config}: OK (settings, data, phenotype columns and output folder checked)")
         return
     from fmmi_neuro.batch.pipeline import run_pipeline
 
@@ -159,11 +203,14 @@ def run(
     except (ValueError, OSError) as err:
         _fail(err)
     _print_scores(result.scores)
+    for subject, message in sorted(result.parcellation_errors.items()):
+        typer.echo(f"FAILED subject {subject}: {message}")
     if result.statistics is not None:
         for name, path in result.statistics.paths.items():
             typer.echo(f"{name}: {path}")
     if result.report is not None:
         typer.echo(f"report: {result.report}")
+    _finish(result.errors, result.not_done)
 
 
 def _print_scores(scores) -> None:
@@ -193,6 +240,8 @@ def parcellate(
 ) -> None:
     """fMRIPrep derivatives -> one region table per subject (OUT/region_tables), resumable.
 
+    Exit code 0: every subject parcellated; 1: some failed (listed; the others are written); 2: none was.
+
     \b
     Examples:
       fmmi-neuro parcellate derivatives/fmriprep --atlas schaefer200 --out results/study -j 2
@@ -216,7 +265,10 @@ def parcellate(
         _fail(err)
     for job_id, message in sorted(res.errors.items()):
         typer.echo(f"FAILED {job_id}: {message}")
+    if res.summary["n_finished"] == 0:
+        _fail(ValueError(f"no subject was parcellated (of {res.summary['n_jobs']}); see {res.folder.path}"))
     typer.echo(f"region tables: {Path(out) / 'region_tables'} ({res.summary['n_finished']} subjects)")
+    _finish(res.errors)
 
 
 @app.command()
@@ -229,7 +281,9 @@ def score(
     estimator: Annotated[
         str, typer.Option(help="gaussian_copula (fast) or fmmi (neural).")
     ] = "gaussian_copula",
-    null: Annotated[str, typer.Option(help="Per-subject null: time_shift, phase or none.")] = "time_shift",
+    null: Annotated[
+        str, typer.Option(help="Per-subject null: time_shift, phase, aaft, member_shift or none.")
+    ] = "time_shift",
     n_surrogates: Annotated[int, typer.Option(min=1)] = 99,
     unit: Annotated[str, typer.Option(help="nats or bits.")] = "bits",
     t_r: Annotated[float | None, typer.Option(help="Seconds, if the tables have no sidecar.")] = None,
@@ -246,6 +300,8 @@ def score(
     """Score every group of SIZE regions in every subject (one job per subject), with a surrogate null.
 
     Writes OUT/scores.parquet (one row per subject and group), OUT/run_log.jsonl and OUT/summary.json.
+    Every option is checked against the tables before any job starts (all problems listed at once).
+    Exit code 0: every subject scored; 1: some failed (listed; the others are written); 2: nothing done.
 
     \b
     Examples:
@@ -276,6 +332,7 @@ def score(
     except (ValueError, OSError) as err:
         _fail(err)
     _print_scores(result)
+    _finish(result.errors)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -44,17 +45,26 @@ def test_top_level_help_is_fast_to_import_and_shows_the_main_command():
 
 
 def test_demo_runs_offline_and_prints_where_the_report_is(tmp_path):
+    """The demo's surrogate design could never reach q < 0.05 (99 surrogates, 300 tests: q >= 0.077), its
+    provenance called 300 tested groups 'groups scored', and index.html showed raw JSON."""
     out = tmp_path / "demo"
-    res = runner.invoke(
-        app, ["demo", "--out", str(out), "-j", "1", "--n-subjects", "4", "--n-surrogates", "19", "--quiet"]
-    )
+    args = ["--out", str(out), "-j", "1", "--n-subjects", "4", "--cohort-surrogates", "19", "--quiet"]
+    res = runner.invoke(app, ["demo", *args])
     assert res.exit_code == 0, res.output
     for line in ("real_rest01/report.html", "synthetic_cohort/report.html", "index.html"):
         assert str(out / line) in res.output
         assert (out / line).stat().st_size > 1000
     html = (out / "synthetic_cohort" / "report.html").read_text()
     assert "SYNTHETIC" in html and "data:image/png;base64" in html
-    assert "REAL data" in (out / "real_rest01" / "report.html").read_text()
+    real = (out / "real_rest01" / "report.html").read_text()
+    assert "REAL data" in real and "No group can reach" not in real
+    assert "<th>groups tested against surrogates</th><td>300</td>" in real
+    assert "<th>groups scored</th><td>161,700 (every triplet of the 100 regions)</td>" in real
+    index = (out / "index.html").read_text()
+    assert "{" not in index.split("<h2>Findings</h2>", 1)[1]
+    found = re.search(r"smallest attainable BH q[^<]*</th><td>([0-9.]+)</td>", index)
+    assert found and float(found.group(1)) < 0.05
+    assert re.search(r"significant at FDR q &lt; 0.05</th><td>[1-9][0-9]*</td>", index)
     assert (out / "synthetic_cohort" / "data_SYNTHETIC" / "README.md").read_text().startswith("# SYNTHETIC")
 
 
@@ -84,7 +94,7 @@ def test_run_config_finishes_the_others_names_the_bad_subject_and_resumes(
         "run: {seed: 2, n_jobs: 1}\n"
     )
     res = runner.invoke(app, ["run", str(config), "-q"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # finished, but a subject failed: not 0 for batch users
     assert "scored 5/6 jobs (0 finished before, 5 now)" in res.output
     assert "FAILED subject synth03" in res.output
     summary = json.loads((tmp_path / "results" / "scoring" / "summary.json").read_text())
@@ -92,11 +102,12 @@ def test_run_config_finishes_the_others_names_the_bad_subject_and_resumes(
     scores = pd.read_parquet(tmp_path / "results" / "scoring" / "scores.parquet")
     assert sorted(scores["subject"].unique()) == ["synth01", "synth02", "synth04", "synth05", "synth06"]
     assert {"group", "p_value", "q_value"} <= set(scores.columns)
-    assert (tmp_path / "results" / "report" / "report.html").is_file()
+    report = (tmp_path / "results" / "report" / "report.html").read_text()
+    assert "Subjects that failed" in report and "synth03" in report
     assert (tmp_path / "results" / "stats" / "group_stats.parquet").is_file()
 
     again = runner.invoke(app, ["run", str(config), "-q"])
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output
     assert "scored 5/6 jobs (5 finished before, 0 now)" in again.output
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "results" / "scoring" / "scores.parquet"), scores
@@ -151,3 +162,95 @@ def test_atlases_list_names_schaefer():
     res = runner.invoke(app, ["atlases", "list"])
     assert res.exit_code == 0, res.output
     assert "schaefer" in res.output.lower()
+
+
+@pytest.fixture
+def small_cohort(tmp_path):
+    return make_synthetic_cohort(tmp_path / "cohort", n_subjects=4, seed=6)
+
+
+def test_run_check_finds_every_late_problem_before_any_job(tmp_path, small_cohort):
+    """These were found only when each subject failed, or after scoring; a bad run.json then blocked the
+    corrected rerun, and --check passed an output path that is a file."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    config = tmp_path / "study.yaml"
+    config.write_text(
+        "output: taken\n"
+        f"data: {{region_tables: {small_cohort.name}, t_r: -1,"
+        " clean: {detrnd: true, standardize: zscore_samples, high_pass: 0.2, low_pass: 0.1}}\n"
+        "scoring: {estimator: foo, size: 20, null_model: foo, unit: foo, n_surrogates: 9}\n"
+        "stats: {by: sex}\n"
+    )
+    for extra in (["--check"], []):
+        res = runner.invoke(app, ["run", str(config), *extra])
+        assert res.exit_code == 2, res.output
+        for text in (
+            "scoring.estimator: must be one of",
+            "scoring.null_model: must be one of",
+            "scoring.unit: must be one of",
+            "data.t_r: must be a positive number of seconds; got -1.0",
+        ):
+            assert text in res.output
+    assert not (tmp_path / "results").exists()
+    config.write_text(
+        "output: taken\n"
+        f"data: {{region_tables: {small_cohort.name},"
+        " clean: {detrnd: true, standardize: zscore_samples, high_pass: 0.2, low_pass: 0.1}}\n"
+        "scoring: {size: 20, n_surrogates: 9, estimator_settings: {bias_corect: false}}\n"
+        "stats: {by: sex}\n"
+    )
+    res = runner.invoke(app, ["run", str(config), "--check"])
+    assert res.exit_code == 2, res.output
+    assert "7 problem(s), found before any job started" in res.output
+    assert (
+        "scoring.estimator_settings: has option(s) ['bias_corect'] that gaussian_copula does not take"
+        in res.output
+    )
+    for text in (
+        "data.clean.detrnd: is not a cleaning option (did you mean 'detrend'?)",
+        "data.clean.standardize: must be",
+        "data.clean.high_pass: must be below low_pass (0.1 Hz); got 0.2",
+        "scoring.size: must be at most the number of regions (12 in subject 'synth01'); got 20",
+        "stats.by: names column 'sex', which the participants table lacks (its columns are ['group', "
+        "'synthetic'])",
+        "output: '" + str(tmp_path / "taken") + "' is a file, not a folder",
+    ):
+        assert text in res.output
+    config.write_text(f"output: /sys/fmmi_neuro_out\ndata: {{region_tables: {small_cohort.name}}}\n")
+    res = runner.invoke(app, ["run", str(config), "--check"])
+    assert res.exit_code == 2 and "output: '/sys/fmmi_neuro_out' cannot be written" in res.output
+
+
+def test_score_checks_every_option_before_any_job(tmp_path, small_cohort):
+    out = tmp_path / "scoring"
+    res = runner.invoke(
+        app,
+        [
+            "score",
+            str(small_cohort),
+            "--out",
+            str(out),
+            "--unit",
+            "foo",
+            "--estimator",
+            "foo",
+            "--null",
+            "foo",
+        ]
+        + ["--size", "13", "-q"],
+    )
+    assert res.exit_code == 2, res.output
+    assert "4 problem(s), found before any job started" in res.output
+    for text in (
+        "'estimator' must be one of",
+        "'unit' must be one of",
+        "'null' must be one of",
+        "'size' must be at most",
+    ):
+        assert text in res.output
+    assert not (out / "run.json").exists() and not (out / "results").exists()
+    res = runner.invoke(app, ["score", str(small_cohort), "--out", str(out), "--t-r", "-1", "-q"])
+    assert res.exit_code == 2 and "'t_r' must be a positive number of seconds; got -1.0" in res.output
+    res = runner.invoke(app, ["score", str(small_cohort), "--out", str(out), "--null", "none", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "scored 4/4 jobs" in res.output

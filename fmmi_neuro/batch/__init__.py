@@ -24,7 +24,7 @@ _NAMES: dict[str, str] = {
     "LocalExecutor": "executors",
     "DaskExecutor": "executors",
     "make_executor": "executors",
-    "CohortSource": "pipeline",
+    "CohortSource": "source",
     "score_cohort_batch": "pipeline",
     "cohort_statistics": "pipeline",
     "cohort_report": "pipeline",
@@ -34,7 +34,9 @@ _NAMES: dict[str, str] = {
     "ConfigError": "config",
     "load_config": "config",
     "parse_config": "config",
+    "check_pipeline": "preflight",
     "demo": "demo",
+    "DemoResult": "demo_index",
     "load_sample": "demo",
     "make_synthetic_cohort": "demo",
 }

@@ -38,6 +38,7 @@ ESTIMATORS = ("gaussian_copula", "fmmi")
 NULLS = ("time_shift", "phase", "none")
 UNITS = ("nats", "bits")
 TESTS = ("auto", "one_sample", "stouffer", "two_group", "regression")
+VALUES = ("o_info", "tc", "dtc", "s_info")
 DEVICES = ("auto", "cpu", "cuda")
 MAPS = ("glass", "slices", "surface")
 FORMATS = ("png", "svg", "pdf")
@@ -132,6 +133,7 @@ CHOICES = {
     "scoring.unit": UNITS,
     "scoring.device": DEVICES,
     "stats.test": TESTS,
+    "stats.value": VALUES,
     "report.maps": MAPS,
     "report.formats": FORMATS,
 }
@@ -271,8 +273,17 @@ def _check_values(cfg: Config, problems: list[str]) -> None:
             problems.append(
                 f"data.participants: must be 'auto', null or a .tsv/.csv file; got {data.participants!r}"
             )
-    if cfg.stats.by is not None and cfg.stats.covariate is not None:
+    if isinstance(data.t_r, float) and not data.t_r > 0:
+        problems.append(f"data.t_r: must be a positive number of seconds; got {data.t_r!r}")
+    st = cfg.stats
+    if st.by is not None and st.covariate is not None:
         problems.append("stats: give 'by' (two-group contrast) or 'covariate' (regression), not both")
+    if st.test == "two_group" and st.by is None:
+        problems.append("stats.test: 'two_group' needs stats.by, the participants.tsv column of the groups")
+    if st.test == "regression" and st.covariate is None:
+        problems.append("stats.test: 'regression' needs stats.covariate, the participants.tsv column")
+    if st.test == "stouffer" and cfg.scoring.null_model in (None, "none"):
+        problems.append("stats.test: 'stouffer' combines per-subject surrogate tests; set scoring.null_model")
     if isinstance(cfg.stats.levels, list) and len(cfg.stats.levels) != 2:
         problems.append(f"stats.levels: must list exactly two levels; got {cfg.stats.levels!r}")
 

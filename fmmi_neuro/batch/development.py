@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from fmmi_neuro.batch.demo_index import DemoResult, write_index
 from fmmi_neuro.batch.jobs import Job, plan_jobs
 from fmmi_neuro.batch.runner import run_jobs
 
@@ -69,7 +70,6 @@ def development_demo(
     data_dir: Any = None,
 ):
     """Children vs adults: parcellate (Schaefer-100) -> score triplets -> contrast -> report."""
-    from fmmi_neuro.batch.demo import DemoResult, _index
     from fmmi_neuro.batch.pipeline import CohortSource, cohort_report, cohort_statistics, score_cohort_batch
     from fmmi_neuro.io import load_atlas
 
@@ -128,9 +128,12 @@ def development_demo(
         provenance={"seed": seed},
     )
     findings = {
-        "n_subjects": int(scores.table["subject"].nunique()),
-        "n_significant_contrast": int(stats.group_stats["significant"].sum()),
-        "failed_subjects": scores.errors,
+        "development_fmri": {
+            "n_subjects": int(scores.table["subject"].nunique()),
+            "n_significant_contrast": int(stats.group_stats["significant"].sum()),
+            "failed_subjects": scores.errors,
+        }
     }
     reports = {"Children vs adults (development_fmri)": path}
-    return DemoResult(out_dir=out, index=_index(out, reports, findings), reports=reports, findings=findings)
+    index = write_index(out, reports, findings)
+    return DemoResult(out_dir=out, index=index, reports=reports, findings=findings)

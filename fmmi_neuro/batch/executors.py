@@ -158,9 +158,11 @@ class DaskExecutor:
                     "'dask scheduler' (and 'dask worker ADDRESS'), or leave the address out to run locally."
                 ) from err
             self._own_client = True
+        # taken now: once the client is closed it no longer knows its scheduler
+        self.address = str(self.client.scheduler.address)
 
     def __repr__(self) -> str:
-        return f"DaskExecutor({self.client.scheduler.address!r})"
+        return f"DaskExecutor({self.address!r})"
 
     def map_unordered(self, fn: Callable, items: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
         from distributed import as_completed

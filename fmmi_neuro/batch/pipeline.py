@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import json
 import os
 import uuid
 import warnings
@@ -31,82 +30,9 @@ import numpy as np
 import pandas as pd
 
 from fmmi_neuro.batch.jobs import Job, plan_jobs
+from fmmi_neuro.batch.preflight import data_problems, output_problems, raise_problems, scoring_problems
 from fmmi_neuro.batch.runner import RunResult, run_jobs
-
-SOURCE_KINDS = ("region_tables", "fmriprep")
-_COHORTS: dict[str, Any] = {}  # per-process cache of discovered cohorts (workers rebuild theirs once)
-
-
-@dataclass(frozen=True)
-class CohortSource:
-    """Where a cohort comes from, small and picklable, so every worker can rebuild the same ``Cohort``.
-
-    Parameters
-    ----------
-    kind : {"region_tables", "fmriprep"}
-        ``Cohort.from_region_tables(path, **options)`` or ``Cohort.from_fmriprep(path, **options)``.
-    path : str
-        The folder.
-    options : dict
-        Keyword arguments of that constructor (e.g. ``atlas``, ``t_r``, ``participants``).
-    clean : dict
-        If not empty, :func:`fmmi_neuro.io.clean_region_signals` arguments applied to every subject
-        (e.g. ``{"detrend": True, "standardize": "zscore_sample", "high_pass": 0.01}``).
-    token : str
-        Identifies one run: each process discovers the cohort once per token, so a rerun (after fixing a
-        file) never sees a stale cohort. Not part of :meth:`key`.
-    """
-
-    kind: str
-    path: str
-    options: dict = field(default_factory=dict)
-    clean: dict = field(default_factory=dict)
-    token: str = ""
-
-    def __post_init__(self) -> None:
-        from fmmi_neuro._validation import check_in
-
-        check_in(self.kind, SOURCE_KINDS, "kind")
-        object.__setattr__(self, "path", str(Path(self.path).expanduser().resolve()))
-
-    def key(self) -> str:
-        return json.dumps([self.kind, self.path, self.options, self.clean], sort_keys=True, default=str)
-
-    def cohort(self):
-        """The ``Cohort`` (discovered once per process)."""
-        from fmmi_neuro.io import Cohort
-
-        key = self.key() + self.token
-        if key not in _COHORTS:
-            while len(_COHORTS) >= 4:
-                _COHORTS.pop(next(iter(_COHORTS)))
-            build = Cohort.from_region_tables if self.kind == "region_tables" else Cohort.from_fmriprep
-            _COHORTS[key] = build(self.path, **self.options)
-        return _COHORTS[key]
-
-    def get(self, subject: str):
-        """One subject's (cleaned) ``RegionTimeSeries``; ``ValueError`` naming the subject if bad."""
-        ts = self.cohort().get(subject)
-        if self.clean:
-            from fmmi_neuro.io import clean_region_signals
-
-            try:
-                ts = clean_region_signals(ts, **self.clean)
-            except ValueError as err:
-                raise ValueError(f"subject {subject!r}: cleaning failed: {err}") from err
-        return ts
-
-
-def as_source(source: Any) -> CohortSource:
-    """A :class:`CohortSource` from itself or from a folder of region tables."""
-    if isinstance(source, CohortSource):
-        return source
-    if isinstance(source, (str, os.PathLike)):
-        return CohortSource("region_tables", str(source))
-    raise TypeError(
-        "'source' must be a CohortSource or the path of a folder of region tables; "
-        f"got {type(source).__name__}."
-    )
+from fmmi_neuro.batch.source import CohortSource, as_source, config_source
 
 
 def _group_slice(size: int, n_regions: int, group_range: tuple[int, int]) -> np.ndarray:
@@ -242,10 +168,33 @@ def score_cohort_batch(
     Returns
     -------
     CohortScores
+
+    Raises
+    ------
+    ValueError
+        Before any job starts, listing every problem: a setting out of its choices or range, an estimator
+        option the estimator does not take, ``clean`` options, a group size or groups that do not fit the
+        first loadable subject's regions, unknown ``subjects``, a ``run_dir`` that cannot be written
+        (:mod:`fmmi_neuro.batch.preflight`). After the jobs: no subject could be scored.
     """
     from fmmi_neuro.stats.cohort import join_phenotype
 
     source = dataclasses.replace(as_source(source), token=uuid.uuid4().hex)
+    problems = scoring_problems(
+        estimator=estimator,
+        null=null,
+        unit=unit,
+        size=size,
+        n_surrogates=n_surrogates,
+        alpha=alpha,
+        chunk_size=chunk_size,
+        device=device,
+        seed=seed,
+        estimator_kwargs=estimator_kwargs,
+    )
+    problems += output_problems(run_dir, "run_dir")
+    problems += data_problems(source, subjects, size=size, groups=groups)
+    raise_problems(problems)
     cohort = source.cohort()
     subjects = list(cohort.subjects if subjects is None else subjects)
     if estimator == "fmmi":
@@ -511,17 +460,32 @@ def parcellate_cohort(
 
 @dataclass
 class PipelineResult:
-    """Outcome of :func:`run_pipeline`: the tables, where they are, and the report."""
+    """Outcome of :func:`run_pipeline`: the tables, where they are, and the report.
+
+    Attributes
+    ----------
+    out_dir : Path
+    scores : CohortScores
+    statistics : CohortStatistics or None
+        None when the group statistics could not run (``not_done`` says why).
+    report : Path or None
+    not_done : dict of str -> str
+        Step -> reason, for the steps the config asked for that could not run (also in the report).
+    parcellation_errors : dict of str -> str
+        Subject -> error, for the subjects that failed before scoring (fMRIPrep input).
+    """
 
     out_dir: Path
     scores: CohortScores
     statistics: CohortStatistics | None
     report: Path | None
+    not_done: dict[str, str] = field(default_factory=dict)
+    parcellation_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> dict[str, str]:
-        """Subject -> error message of the subjects that failed."""
-        return self.scores.errors
+        """Subject -> error message of the subjects that failed (parcellation or scoring)."""
+        return {**self.parcellation_errors, **self.scores.errors}
 
 
 def run_pipeline(
@@ -547,6 +511,7 @@ def run_pipeline(
     PipelineResult
     """
     from fmmi_neuro.batch.config import Config, load_config, parse_config
+    from fmmi_neuro.batch.preflight import check_pipeline
 
     if isinstance(config, (str, os.PathLike)):
         config = load_config(config)
@@ -558,7 +523,9 @@ def run_pipeline(
     seed = run.seed if seed is None else seed
     device = sc.device if device is None else device
     progress = run.progress if progress is None else progress
+    check_pipeline(config, seed=seed, device=device)
     out = Path(config.output)
+    parcellation_errors: dict[str, str] = {}
     if data.fmriprep is not None:
         options = {
             k: v
@@ -580,6 +547,10 @@ def run_pipeline(
             participants=data.participants,
             **options,
         )
+        parcellation_errors = {
+            job_id.removeprefix("sub-"): f"parcellation failed: {record['error']}"
+            for job_id, record in parcellated.folder.errors().items()
+        }
         if not parcellated.ok:
             warnings.warn(
                 f"parcellation failed for {sorted(parcellated.errors)} (see "
@@ -596,12 +567,7 @@ def run_pipeline(
             clean=dict(data.clean),
         )
     else:
-        options = {"participants": data.participants}
-        if data.t_r is not None:
-            options["t_r"] = data.t_r
-        if data.atlas is not None:
-            options["atlas"] = data.atlas
-        source = CohortSource("region_tables", str(data.region_tables), options, clean=dict(data.clean))
+        source = config_source(config)
     scores = score_cohort_batch(
         source,
         out / "scoring",
@@ -622,8 +588,8 @@ def run_pipeline(
         **sc.estimator_settings,
     )
     st = config.stats
-    statistics = None
-    if scores.table["subject"].nunique() >= 2:
+    statistics, not_done = None, {}
+    try:
         statistics = cohort_statistics(
             scores.table,
             out / "stats",
@@ -637,19 +603,35 @@ def run_pipeline(
             n_permutations=st.n_permutations,
             seed=seed,
         )
+    except ValueError as err:  # e.g. too few subjects left: the scores stay, the reason is reported
+        not_done["group statistics"] = str(err)
+        warnings.warn(f"group statistics not computed: {err}", UserWarning, stacklevel=2)
     report_path = None
     if config.report.enabled:
         first = _first_good(source, list(scores.table["subject"].unique()))
+        reported = scores.table.copy()
+        reported.attrs = {**scores.table.attrs, "errors": {**parcellation_errors, **scores.errors}}
         report_path = cohort_report(
-            scores.table,
+            reported,
             out / "report",
             statistics=statistics,
             coordinates=first.coordinates,
             atlas=first.atlas,
             title=config.report.title,
-            provenance={"config": str(config.output), "seed": seed},
+            provenance={
+                "config": str(config.output),
+                "seed": seed,
+                **{f"{step}: not computed": reason for step, reason in not_done.items()},
+            },
             alpha=st.alpha,
             formats=tuple(config.report.formats),
             maps=tuple(config.report.maps),
         )
-    return PipelineResult(out_dir=out, scores=scores, statistics=statistics, report=report_path)
+    return PipelineResult(
+        out_dir=out,
+        scores=scores,
+        statistics=statistics,
+        report=report_path,
+        not_done=not_done,
+        parcellation_errors=parcellation_errors,
+    )

@@ -124,7 +124,10 @@ class RunFolder:
         return {p.name[: -len(".parquet")] for p in self.results_dir.glob("*.parquet")}
 
     def check_settings(self, settings: dict) -> None:
-        """Record ``settings`` on first use; on a rerun, refuse settings that differ from the recorded ones.
+        """Record ``settings``; on a rerun over finished results, refuse settings that differ.
+
+        A folder that holds no finished result takes the new settings (a run whose every job failed,
+        e.g. on a bad setting, never blocks the corrected rerun).
 
         Raises
         ------
@@ -132,7 +135,7 @@ class RunFolder:
             Naming each setting that differs, so finished results are never mixed with other settings.
         """
         settings = json.loads(json.dumps(settings, default=str, sort_keys=True))
-        if not self.settings_path.exists():
+        if not self.settings_path.exists() or not self.finished():
             atomic_write_json(self.settings_path, settings)
             return
         old = json.loads(self.settings_path.read_text())

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_in
+from .._validation import check_in, check_positive_int, check_positive_number
 from .confounds import normalise_sample_mask, prepare_confounds
 from .timeseries import RegionTimeSeries, describe_source
 
@@ -104,7 +107,7 @@ def clean_region_signals(
     """
     where = describe_source(ts.subject, ts.source)
     n_volumes = ts.n_timepoints
-    t_r = t_r if t_r is not None else ts.t_r
+    t_r = check_positive_number(t_r, "t_r", " of seconds") if t_r is not None else ts.t_r
     if (low_pass is not None or high_pass is not None) and t_r is None:
         raise ValueError(f"band-pass filtering of {where} needs t_r (seconds): none was given or stored.")
     standardize = normalise_standardize(standardize)
@@ -132,3 +135,62 @@ def clean_region_signals(
         "scrubbed_volumes": [] if keep is None else np.setdiff1d(np.arange(n_volumes), keep).tolist(),
     }
     return replace(ts, data=data, t_r=t_r, preprocessing=record)
+
+
+CLEAN_OPTIONS = tuple(inspect.signature(clean_region_signals).parameters)[1:]
+"""Keyword arguments of :func:`clean_region_signals` (what a batch config's ``data.clean`` may hold)."""
+
+
+def clean_option_problems(options: Any) -> list[tuple[str, str]]:
+    """Every problem of :func:`clean_region_signals` keyword arguments that shows without data.
+
+    Parameters
+    ----------
+    options : mapping
+        E.g. ``{"detrend": True, "standardize": "zscore_sample", "high_pass": 0.01}``.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(option, what is wrong)``, empty when the options are fine: unknown names (with the closest
+        known one), ``detrend`` that is not true/false, an unknown ``standardize``, band edges or ``t_r``
+        that are not positive numbers, ``high_pass`` not below ``low_pass``, ``min_volumes`` below 2.
+    """
+    if not isinstance(options, Mapping):
+        return [("", f"must be a mapping of clean_region_signals options; got {options!r}")]
+    problems = []
+    for key in options:
+        if key not in CLEAN_OPTIONS:
+            close = difflib.get_close_matches(str(key), CLEAN_OPTIONS, n=1)
+            known = ", ".join(CLEAN_OPTIONS)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known options: {known}"
+            problems.append((str(key), f"is not a cleaning option{hint}"))
+    if "detrend" in options and not isinstance(options["detrend"], bool):
+        problems.append(("detrend", f"must be true or false; got {options['detrend']!r}"))
+    if "standardize" in options:
+        try:
+            normalise_standardize(options["standardize"])
+        except ValueError:
+            allowed = "true, false, null, 'zscore_sample', 'zscore' or 'psc'"
+            problems.append(("standardize", f"must be {allowed}; got {options['standardize']!r}"))
+    edges = {}
+    for key in ("low_pass", "high_pass", "t_r"):
+        value = options.get(key)
+        if value is None:
+            continue
+        try:
+            edges[key] = check_positive_number(value, key)
+        except ValueError:
+            unit = "seconds" if key == "t_r" else "Hz"
+            problems.append((key, f"must be a positive number ({unit}); got {value!r}"))
+    if "low_pass" in edges and "high_pass" in edges and edges["high_pass"] >= edges["low_pass"]:
+        problems.append(
+            ("high_pass", f"must be below low_pass ({edges['low_pass']} Hz); got {edges['high_pass']}")
+        )
+    min_volumes = options.get("min_volumes")
+    if min_volumes is not None:
+        try:
+            check_positive_int(min_volumes, "min_volumes", minimum=2)
+        except ValueError:
+            problems.append(("min_volumes", f"must be an integer >= 2; got {min_volumes!r}"))
+    return problems

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._validation import check_positive_number
 from .atlases import Atlas, load_atlas
 from .confounds import read_table
 from .parcellation import bids_entities, parcellate
@@ -321,7 +322,7 @@ class Cohort:
         return cls(
             runs,
             loader,
-            phenotype=_phenotype(participants, [root, root.parent, root.parent.parent]),
+            phenotype=load_phenotype(participants, [root, root.parent, root.parent.parent]),
             source=str(root),
         )
 
@@ -363,6 +364,12 @@ class Cohort:
             If the folder is missing or holds no tables, or two files claim the same subject/session/task/run.
         """
         root = Path(folder)
+        if t_r is not None:
+            t_r = check_positive_number(t_r, "t_r", " of seconds")
+        if root.is_file():
+            raise ValueError(
+                f"region-table folder {str(root)!r} is a file; give the folder that holds the tables."
+            )
         if not root.is_dir():
             raise ValueError(f"region-table folder {str(root)!r} does not exist.")
         if pattern is None:
@@ -397,7 +404,7 @@ class Cohort:
                 r.path, regions=regions, t_r=t_r, subject=r.subject, atlas=atlas, **table_kwargs
             )
 
-        return cls(runs, loader, phenotype=_phenotype(participants, [root]), source=str(root))
+        return cls(runs, loader, phenotype=load_phenotype(participants, [root]), source=str(root))
 
 
 def _check_duplicates(runs: list[Run]) -> None:
@@ -413,7 +420,21 @@ def _check_duplicates(runs: list[Run]) -> None:
         raise ValueError(f"duplicate subject IDs: several files for the same run: {lines}.")
 
 
-def _phenotype(participants: Any, search: list[Path]) -> pd.DataFrame | None:
+def load_phenotype(participants: Any, search: list[Path]) -> pd.DataFrame | None:
+    """The participants table indexed by subject label (without "sub-"), or None when there is none.
+
+    Parameters
+    ----------
+    participants : "auto", str, Path, DataFrame or None
+        "auto" takes the first ``participants.tsv`` found in ``search``.
+    search : list of Path
+        Folders searched for "auto".
+
+    Raises
+    ------
+    ValueError
+        The table cannot be read, has no ``participant_id`` (or ``subject``) column, or repeats a subject.
+    """
     if participants is None:
         return None
     if isinstance(participants, str) and participants == "auto":

@@ -10,15 +10,49 @@ import pandas as pd
 
 
 def read_table(path: str | Path, what: str) -> pd.DataFrame:
-    """Read a TSV/CSV table with a header; a missing or unreadable file raises ``ValueError`` naming it."""
+    """Read a TSV/CSV table with a header.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: it is missing, a folder, unreadable, or its header repeats a column name (pandas
+        would silently rename the second ``X`` to ``X.1``).
+
+    Notes
+    -----
+    A first row of decimal numbers is data, not a header (see :func:`header_is_data`): the table is then
+    read without one (columns 0, 1, ...).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, not a file.")
     if not path.is_file():
         raise ValueError(f"{what} {str(path)!r} does not exist.")
     sep = "," if path.suffix.lower() == ".csv" else "\t"
+    na_values = ["n/a", "N/A", "NaN", "nan"]
     try:
-        return pd.read_csv(path, sep=sep, na_values=["n/a", "N/A", "NaN", "nan"])
+        first_row = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+        names = [str(v) for v in first_row.iloc[0]] if len(first_row) else []
+        if names and header_is_data(names):
+            return pd.read_csv(path, sep=sep, header=None, na_values=na_values)
+        table = pd.read_csv(path, sep=sep, na_values=na_values)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as err:
         raise ValueError(f"{what} {str(path)!r} cannot be read: {err}") from err
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"{what} {str(path)!r} has duplicate column names {repeated[:5]}; column names must be unique."
+        )
+    return table
+
+
+def header_is_data(header: list[str]) -> bool:
+    """True if a 'header' row is numbers with decimals (a table written without column names)."""
+    try:
+        values = [float(h) for h in header]
+    except ValueError:
+        return False
+    return not all(v.is_integer() for v in values)
 
 
 def prepare_confounds(

@@ -18,7 +18,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from .._validation import check_in
+from .._validation import check_in, check_positive_number
 from .atlas import Atlas, load_image
 from .atlases import load_atlas
 from .cleaning import apply_clean, check_kept, normalise_standardize
@@ -192,6 +192,8 @@ def parcellate(
         volumes after scrubbing, all regions empty, or empty regions with ``on_empty_region="raise"``.
     """
     check_in(on_empty_region, ("drop", "raise"), "on_empty_region")
+    if t_r is not None:
+        t_r = check_positive_number(t_r, "t_r", " of seconds")
     if confounds is not None and confounds_strategy is not None:
         raise ValueError("give either 'confounds' or 'confounds_strategy', not both.")
     standardize = normalise_standardize(standardize)

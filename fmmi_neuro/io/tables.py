@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_number
 from .confounds import read_table
 from .parcellation import bids_entities, sidecar_repetition_time
 from .timeseries import RegionTimeSeries, describe_source
@@ -58,24 +59,12 @@ def _read_matrix(path: Path, key: str | None, where: str) -> tuple[np.ndarray, l
     if suffix not in (".tsv", ".csv", ".txt"):
         raise ValueError(f"region table of {where} has an unknown extension; use one of {_TABLE_SUFFIXES}.")
     table = read_table(path, "region table")
-    header = [str(c) for c in table.columns]
-    if _header_is_data(header):
-        sep = "," if suffix == ".csv" else "\t"
-        table = pd.read_csv(path, sep=sep, header=None)
-        header = None
+    named = all(isinstance(c, str) for c in table.columns)  # False: read without a header
+    header = [str(c) for c in table.columns] if named else None
     try:
         return table.to_numpy(dtype=np.float64), header
     except (TypeError, ValueError) as err:
         raise ValueError(f"region table of {where} has non-numeric values: {err}") from err
-
-
-def _header_is_data(header: list[str]) -> bool:
-    """True if the 'header' row is numbers with decimals (a table written without column names)."""
-    try:
-        values = [float(h) for h in header]
-    except ValueError:
-        return False
-    return not all(v.is_integer() for v in values)
 
 
 def read_regions(regions: Any) -> pd.DataFrame:
@@ -138,13 +127,18 @@ def load_region_table(
     Raises
     ------
     ValueError
-        Naming the file and subject when the file is missing or unreadable, names and columns disagree,
-        or a region is NaN or constant (e.g. all zero).
+        Naming the file and subject when the file is missing, a folder or unreadable, has no rows or a
+        repeated column name, names and columns disagree, a region is NaN or constant (e.g. all zero), or
+        ``t_r`` is not a positive number.
     """
     path = Path(path)
     entities = bids_entities(path)
     subject = subject if subject is not None else entities.get("subject")
     where = describe_source(subject, path)
+    if t_r is not None:
+        t_r = check_positive_number(t_r, "t_r", " of seconds")
+    if path.is_dir():
+        raise ValueError(f"region table of {where} is a folder, not a file.")
     if not path.is_file():
         raise ValueError(f"region table of {where} does not exist.")
     if _is_own_output(path):
@@ -159,6 +153,8 @@ def load_region_table(
     if transpose:
         data = data.T
         header = None
+    if data.shape[0] == 0:
+        raise ValueError(f"region table of {where} has no time points (no rows below the header).")
     info = _match_regions(info, header, region_names, data.shape[1], where)
     names = info["name"].astype(str).tolist()
     flat = np.flatnonzero(np.ptp(data, axis=0) == 0) if data.shape[0] else np.array([], int)

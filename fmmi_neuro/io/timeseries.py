@@ -126,8 +126,11 @@ class RegionTimeSeries:
                 )
             self.coordinates = coords
         if self.t_r is not None:
-            t_r = float(self.t_r)
-            if not np.isfinite(t_r) or t_r <= 0:
+            try:
+                t_r = float(self.t_r)
+            except (TypeError, ValueError):
+                t_r = np.nan
+            if isinstance(self.t_r, bool) or not np.isfinite(t_r) or t_r <= 0:
                 raise ValueError(f"t_r of {where} must be a positive number of seconds; got {self.t_r!r}.")
             self.t_r = t_r
         for name in ("subject", "session", "run", "task", "atlas", "space", "source"):

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_in, check_positive_int, check_some_finite
+from ..scoring.frames import STATUSES
 from ._common import require_columns, table_unit
 from .panels import MAPS, Panel, Run, build_panels, resolve_run
 from .style import OMEGA_SIGN_NOTE, PAPER_RC
@@ -137,14 +138,25 @@ def _provenance(run: Run, data_description: str | None, extra: Mapping[str, Any]
         else "none"
     )
     space_citation = " / ".join(str(v) for v in (fields.get("space"), fields.get("citation")) if v)
+    regions = (
+        run.n_regions
+        if run.regions_recorded
+        else f"at least {run.n_regions} (largest region index + 1; the table does not record the count)"
+    )
+    if run.cohort:
+        groups = {"groups scored per subject": len(run.table)}
+    elif "p_value" in run.table.columns:
+        groups = {"groups tested against surrogates": len(run.table)}
+    else:
+        groups = {"groups scored": len(run.table)}
     return {
         "created (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
         "data": data_description or attrs.get("data", "not given"),
         "subjects": run.n_subjects if run.cohort else attrs.get("subject", "one data set"),
         "atlas": run.atlas_name,
         "atlas space / citation": space_citation or "not given",
-        "regions": run.n_regions,
-        "groups scored": len(run.table),
+        "regions": regions,
+        **groups,
         "estimator": estimator,
         "estimator settings": settings or ("defaults" if "estimator_settings" in attrs else "not recorded"),
         "unit": run.unit,
@@ -153,6 +165,76 @@ def _provenance(run: Run, data_description: str | None, extra: Mapping[str, Any]
         "surrogate null": null,
         **dict(extra or {}),
     }
+
+
+def _fdr_floor_note(run: Run, alpha: float) -> str:
+    """A warning paragraph when the surrogate count keeps every BH q above ``alpha`` (single data set)."""
+    from ..stats.multitest import fdr_floor
+
+    table, attrs = run.table, run.scores.attrs
+    if run.cohort or "p_value" not in table.columns:
+        return ""
+    n_surrogates = attrs.get("n_surrogates")
+    if n_surrogates is None and "n_surrogates" in table.columns:
+        n_surrogates = table["n_surrogates"].iloc[0]
+    if not n_surrogates:
+        return ""
+    alternative = attrs.get("alternative", "two-sided")
+    floor = fdr_floor(
+        table["p_value"].to_numpy(dtype=float), int(n_surrogates), alternative=alternative, alpha=alpha
+    )
+    if floor.smallest_q <= alpha:
+        return ""
+    return (
+        f"<p class='note'><b>No group can reach FDR q &lt; {alpha:g} here.</b> With {int(n_surrogates)} "
+        f"surrogates the smallest possible p-value is {floor.smallest_p:.3g} ({html.escape(alternative)}); "
+        f"over {floor.n_tests} tests, the {floor.n_at_floor} group(s) whose Ω lies beyond every surrogate "
+        f"get q = {floor.smallest_q:.3g} at best, the smallest attainable q. Use at least "
+        f"{floor.surrogates_needed} surrogates, or test fewer groups.</p>"
+    )
+
+
+def _left_out_html(run: Run, group_stats: pd.DataFrame | None) -> str:
+    """What the tables hold without an estimate or a p-value, and why (status columns), and the group
+    statistics' notes (e.g. a two-group test with very few subjects)."""
+    scores, parts = run.scores, []
+    status = (
+        scores["status"]
+        if "status" in scores
+        else pd.Series(
+            np.where(np.isfinite(scores["o_info"].to_numpy(dtype=float)), "ok", "nonfinite"),
+            index=scores.index,
+        )
+    )
+    bad = scores.loc[status != "ok"].assign(status=status[status != "ok"])
+    if len(bad):
+        if run.cohort:
+            counts = bad.groupby(["subject", "status"]).size()
+            listing = ", ".join(f"subject {s!r}: {n} group(s) {k}" for (s, k), n in counts.items())
+            what = f"{len(bad)} (subject, group) row(s) have no usable estimate or null ({listing})"
+        else:
+            ids = ", ".join(map(str, bad["group_id"].head(10)))
+            more = " ..." if len(bad) > 10 else ""
+            what = f"{len(bad)} group(s) have no usable estimate or null ({ids}{more})"
+        meanings = "; ".join(f"'{k}': {STATUSES.get(k, 'not ok')}" for k in sorted(set(bad["status"])))
+        parts.append(
+            f"<p class='note'>{html.escape(what)}. {html.escape(meanings)}. They stay out of the FDR and "
+            "of the group statistics (which count them in 'n_excluded').</p>"
+        )
+    for note in (group_stats.attrs.get("notes") or []) if group_stats is not None else []:
+        parts.append(f"<p class='note'>{html.escape(str(note))}</p>")
+    if group_stats is not None and "status" in group_stats:
+        short = group_stats.loc[group_stats["status"] != "ok", "group_id"]
+        if len(short):
+            ids = ", ".join(map(str, short.head(10)))
+            parts.append(
+                f"<p class='note'>{len(short)} group(s) have no group-level p-value: too few subjects with a "
+                f"finite value (status 'too_few_subjects'): {html.escape(ids)}"
+                f"{' ...' if len(short) > 10 else ''}.</p>"
+            )
+    if not parts:
+        return ""
+    return "<h2>Left out and caveats</h2>" + "".join(parts)
 
 
 def _top_groups(run: Run) -> pd.DataFrame:
@@ -179,6 +261,7 @@ def _contrast_table(run: Run, group_stats: pd.DataFrame, top: int) -> pd.DataFra
         "size",
         "contrast",
         "n_subjects",
+        "n_excluded",
         "estimate",
         "ci_low",
         "ci_high",
@@ -238,6 +321,8 @@ def _page(
         _kv_table(versions),
         "<h2>Summary by group size</h2>",
         _table_html(size_summary(run.table, q_column=run.q_column, alpha=alpha)),
+        _fdr_floor_note(run, alpha),
+        _left_out_html(run, group_stats),
         f"<h2>Top {top} synergistic and redundant groups</h2>",
         f"<p>{n_syn} group(s) with Ω &lt; 0 (synergy) and {n_red} with Ω &gt; 0 (redundancy) listed, at most "
         f"{top} of each ({run.scope}).</p>",

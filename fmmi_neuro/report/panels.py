@@ -6,6 +6,7 @@ Sign convention throughout: Omega = TC - DTC; Omega > 0 redundancy (red), Omega 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ class Run:
     cohort: bool
     n_subjects: int
     n_regions: int
+    regions_recorded: bool
     labels: list[str]
     q_column: str | None
     scope: str
@@ -91,16 +93,73 @@ def _source_atlas(attrs: dict[str, Any]) -> str | None:
     return source.get("atlas") if isinstance(source, dict) else None
 
 
-def _names_from_groups(table: pd.DataFrame, n_regions: int | None) -> list[str] | None:
-    """Region names recovered from the ``regions`` / ``region_names`` columns of a score table (every
-    region index must appear in some group, else None)."""
-    if not {"regions", "region_names"} <= set(table.columns):
-        return None
+def _known_names(table: pd.DataFrame) -> dict[int, str]:
+    """Region index -> name, from ``attrs["region_names"]`` or the ``regions``/``region_names`` columns."""
+    listed = table.attrs.get("region_names")
+    if listed:
+        return {i: str(name) for i, name in enumerate(listed)}
     found: dict[int, str] = {}
-    for regions, names in zip(table["regions"], table["region_names"], strict=True):
-        found.update(zip((int(r) for r in regions), map(str, names), strict=True))
-    n = n_regions if n_regions is not None else max(found) + 1
-    return [found[i] for i in range(n)] if set(range(n)) <= set(found) else None
+    if {"regions", "region_names"} <= set(table.columns):
+        for regions, names in zip(table["regions"], table["region_names"], strict=True):
+            found.update(zip((int(r) for r in regions), map(str, names), strict=True))
+    return found
+
+
+def data_region_count(table: pd.DataFrame) -> int | None:
+    """How many regions the scored data had (``attrs["n_regions"]`` or ``attrs["region_names"]``), or None
+    when the table does not record it."""
+    n = table.attrs.get("n_regions")
+    if n is not None:
+        return int(n)
+    names = table.attrs.get("region_names")
+    return len(names) if names else None
+
+
+def _aligned_atlas(fields: dict[str, Any], known: dict[int, str], n_data: int | None) -> dict[str, Any]:
+    """The atlas' per-region fields restricted, by name, to the regions of the data.
+
+    An atlas often lists more regions than a parcellation kept (AAL2's 120 labels over 94 regions with
+    signal): the data's region names pick the atlas rows. A name the atlas lacks is a ``ValueError`` (the
+    atlas is not the data's); when the table does not name every region, the per-region fields are
+    dropped with a warning (no brain maps rather than misplaced ones).
+    """
+    atlas_names = fields.get("region_names")
+    if atlas_names is None or n_data is None or len(atlas_names) == n_data:
+        return fields
+    atlas_names = [str(n) for n in atlas_names]
+    where = f"the atlas {fields.get('name')!r}" if fields.get("name") else "the atlas"
+    where += f" lists {len(atlas_names)} regions"
+    position = {name: j for j, name in enumerate(atlas_names)}
+    missing = [name for _, name in sorted(known.items()) if name not in position]
+    if missing:
+        raise ValueError(
+            f"{where} but the scores' regions {missing[:5]} are not among them; pass the atlas the data were "
+            "parcellated with."
+        )
+    if not set(range(n_data)) <= set(known):
+        warnings.warn(
+            f"{where}, the scored data {n_data}, and the table names only the {len(known)} regions of its "
+            "groups: the atlas' coordinates and labels cannot be matched to every region, so the brain maps "
+            "are left out. Pass region_names and coordinates of the data's regions to draw them.",
+            UserWarning,
+            stacklevel=4,
+        )
+        per_region = ("region_names", "coordinates", "networks", "label_values", "labels_img")
+        return {key: value for key, value in fields.items() if key not in per_region}
+    index = [position[known[i]] for i in range(n_data)]
+    aligned = dict(fields)
+    for key in ("region_names", "coordinates", "networks", "label_values"):
+        if fields.get(key) is not None:
+            values = fields[key]
+            aligned[key] = np.asarray(values)[index] if key == "coordinates" else [values[j] for j in index]
+    return aligned
+
+
+def _check_length(values: Any, name: str, n_regions: int) -> None:
+    if values is not None and len(values) != n_regions:
+        raise ValueError(
+            f"'{name}' has {len(values)} entries but the scores come from data with {n_regions} regions."
+        )
 
 
 def resolve_run(
@@ -117,21 +176,26 @@ def resolve_run(
     top: int,
 ) -> Run:
     """Resolve the atlas and naming inputs, average a cohort over subjects and find the q-values."""
-    fields = atlas_fields(atlas)
+    n_data = data_region_count(scores)
+    known = _known_names(scores)
+    fields = _aligned_atlas(atlas_fields(atlas), known, n_data)
     names = region_names if region_names is not None else fields.get("region_names")
     names = names if names is not None else scores.attrs.get("region_names")
     names = list(names) if names is not None and len(names) else None
     coordinates = coordinates if coordinates is not None else fields.get("coordinates")
-    if names is None:
-        names = _names_from_groups(scores, len(coordinates) if coordinates is not None else None)
     networks = networks if networks is not None else fields.get("networks") or scores.attrs.get("networks")
+    if n_data is not None:
+        for values, name in ((names, "region_names"), (coordinates, "coordinates"), (networks, "networks")):
+            _check_length(values, name, n_data)
+    n_regions = n_data
+    if n_regions is None:
+        n_regions = len(names) if names else len(coordinates) if coordinates is not None else None
+    if names is None and n_regions is not None and set(range(n_regions)) <= set(known):
+        names = [known[i] for i in range(n_regions)]
     cohort = "subject" in scores.columns
     table = average_over_subjects(scores) if cohort else scores.reset_index(drop=True)
-    if names:
-        n_regions = len(names)
-    elif coordinates is not None:
-        n_regions = len(coordinates)
-    else:
+    regions_recorded = n_regions is not None
+    if n_regions is None:
         n_regions = max(max(g) for g in group_members(table)) + 1
     q_column = None
     if not cohort and "q_value" in table.columns:
@@ -157,6 +221,7 @@ def resolve_run(
         cohort=cohort,
         n_subjects=n_subjects,
         n_regions=n_regions,
+        regions_recorded=regions_recorded,
         labels=group_labels(table, names),
         q_column=q_column,
         scope=f"mean over {n_subjects} subjects" if cohort else "one data set",

@@ -63,7 +63,8 @@ def region_mean(table: pd.DataFrame, n_regions: int, column: str = "o_info") -> 
 def average_over_subjects(table: pd.DataFrame) -> pd.DataFrame:
     """One row per group from a subject-level table: mean of each term across subjects, ``n_subjects``.
 
-    The stderr columns become the standard error of the mean across subjects.
+    The stderr columns become the standard error of the mean across subjects. Subjects without a finite
+    Ω for a group (status not "ok") are left out of its mean and of its ``n_subjects``.
     """
     require_columns(table, ["subject", "group_id", "o_info"], "table")
     keys = [c for c in ("group_id", "regions", "region_names", "size", "unit", "estimator") if c in table]
@@ -73,7 +74,7 @@ def average_over_subjects(table: pd.DataFrame) -> pd.DataFrame:
     means = grouped[terms].mean().reset_index(drop=True)
     sems = grouped[terms].sem().reset_index(drop=True).add_suffix("_se")
     out = pd.concat([out, means, sems], axis=1)
-    out["n_subjects"] = grouped["subject"].nunique().to_numpy()
+    out["n_subjects"] = grouped["o_info"].count().to_numpy()
     out.attrs = dict(table.attrs)
     return out
 

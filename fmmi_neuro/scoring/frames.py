@@ -5,18 +5,27 @@ Sign convention: Omega = TC - DTC; Omega > 0 redundancy-dominated, Omega < 0 syn
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._validation import as_samples_array, check_in
+from ..engine.information import MIN_SAMPLES
 
 ESTIMATORS = ("gaussian_copula", "fmmi")
 TERMS = ("o_info", "tc", "dtc", "s_info")
 TERM_COLUMNS = tuple(key for term in TERMS for key in (term, f"{term}_se"))
 SIGN_CONVENTION = "Omega = TC - DTC; > 0 redundancy, < 0 synergy"
+STATUSES = {
+    "ok": "finite estimate (and, with a null, finite surrogate values)",
+    "nonfinite": "the estimator returned NaN or inf for this group: no estimate, no p-value",
+    "nonfinite_null": "some surrogate values were NaN or inf: the estimate stands, no p-value",
+}
+"""Values of the ``status`` column of group tables; the statistics and the report leave out what is not ok."""
 GroupKernel = Callable[[np.ndarray, np.ndarray], dict]
 
 
@@ -96,7 +105,11 @@ def group_frame(
     unit: str,
     estimator: str,
 ) -> pd.DataFrame:
-    """Tidy group score table (the shared column set) from groups and kernel terms in nats."""
+    """Tidy group score table (the shared column set plus ``status``) from groups and kernel terms in nats.
+
+    A group whose terms are not all finite keeps its row, with NaN values and ``status="nonfinite"``
+    (see :data:`STATUSES`), and a warning says how many there are.
+    """
     groups = np.sort(np.asarray(groups, dtype=np.int64), axis=1)
     factor = unit_factor(unit)
     names = None if region_names is None else list(region_names)
@@ -111,11 +124,38 @@ def group_frame(
             "size": np.full(groups.shape[0], groups.shape[1], dtype=np.int64),
         }
     )
+    status = estimate_status(terms)
     for key in TERM_COLUMNS:
-        frame[key] = terms[key] * factor
+        frame[key] = np.where(status == "ok", terms[key], np.nan) * factor
     frame["unit"] = unit
     frame["estimator"] = estimator
+    frame["status"] = status
+    bad = np.flatnonzero(status != "ok")
+    if bad.size:
+        warnings.warn(
+            f"{bad.size} of {len(frame)} groups have no finite estimate (e.g. group "
+            f"{frame['group_id'].iloc[bad[0]]}); they are kept with status 'nonfinite' and NaN values, get "
+            "no p-value, and the statistics leave them out.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return frame
+
+
+def estimate_status(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """``"ok"`` for groups whose four terms are finite, else ``"nonfinite"`` (see :data:`STATUSES`).
+
+    Parameters
+    ----------
+    terms : dict of str -> ndarray, shape (n_groups,)
+        At least ``o_info, tc, dtc, s_info``.
+
+    Returns
+    -------
+    ndarray of str, shape (n_groups,)
+    """
+    finite = np.logical_and.reduce([np.isfinite(np.asarray(terms[t], dtype=np.float64)) for t in TERMS])
+    return np.where(finite, "ok", "nonfinite").astype(object)
 
 
 def unpack_data(data: Any) -> tuple[Any, list[str] | None, str, dict[str, Any]]:
@@ -137,12 +177,152 @@ def unpack_data(data: Any) -> tuple[Any, list[str] | None, str, dict[str, Any]]:
     return data, None, "data", {}
 
 
-def as_data(data: Any, region_names: Sequence[str] | None) -> tuple[np.ndarray, list[str] | None]:
-    """(n_samples, n_regions) float array and region names from an array, DataFrame or RegionTimeSeries."""
-    raw, names, label, _ = unpack_data(data)
+@dataclass(frozen=True)
+class RegionData:
+    """Region time series checked for group scoring (see :func:`check_region_data`).
+
+    Attributes
+    ----------
+    values : ndarray, shape (n_samples, n_regions)
+        float64, finite, at least ``MIN_SAMPLES`` rows; no constant region and no two regions with the
+        same ranks.
+    region_names : list of str or None
+        Unique names, one per column, where the input had them (None for a bare array).
+    where : str
+        How messages name the input (e.g. "time series of sub-01").
+    source : dict
+        The input's subject, session, run, task, atlas and t_r, where known.
+    """
+
+    values: np.ndarray
+    region_names: list[str] | None
+    where: str
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+def check_region_data(
+    data: Any,
+    region_names: Sequence[str] | None = None,
+    *,
+    groups: Any = None,
+    min_samples: int = MIN_SAMPLES,
+) -> RegionData:
+    """Check the input of every group scorer before any work, naming the input and the region at fault.
+
+    Parameters
+    ----------
+    data : RegionTimeSeries, DataFrame or array-like, shape (n_samples, n_regions)
+        See :func:`unpack_data`.
+    region_names : sequence of str, optional
+        Overrides the names ``data`` carries.
+    groups : list of sequences of int or str, or int ndarray (n_groups, size), optional
+        The groups that will be scored; None means every group. Two regions with the same ranks are an
+        error when some group holds both, else a warning.
+    min_samples : int
+        Fewest time points accepted; default ``MIN_SAMPLES`` (100), the same as
+        :func:`fmmi_neuro.information`.
+
+    Returns
+    -------
+    RegionData
+
+    Raises
+    ------
+    ValueError
+        Too few time points, NaN or infinite values, a constant region, names that do not match the
+        columns or repeat, or two regions of one group with the same ranks (see
+        :func:`same_rank_pairs`).
+    """
+    raw, names, where, source = unpack_data(data)
     if region_names is not None:
-        names = list(region_names)
-    array = as_samples_array(raw, label, min_samples=3, column_names=names)
-    if names is not None and len(names) != array.shape[1]:
-        raise ValueError(f"'region_names' has {len(names)} names for {array.shape[1]} regions.")
-    return array, names
+        names = [str(n) for n in region_names]
+    values = as_samples_array(raw, where, column_names=names)
+    if values.shape[0] < min_samples:
+        raise ValueError(
+            f"{where} has {values.shape[0]} time points; at least {min_samples} are needed to estimate "
+            "information terms (rows are time points, columns regions)."
+        )
+    if names is not None:
+        if len(names) != values.shape[1]:
+            raise ValueError(f"{where} has {values.shape[1]} regions but {len(names)} region names.")
+        seen: set[str] = set()
+        duplicates = sorted({n for n in names if n in seen or seen.add(n)})
+        if duplicates:
+            raise ValueError(f"{where} has duplicate region names {duplicates[:5]}; names must be unique.")
+    pairs = same_rank_pairs(values)
+    if pairs:
+
+        def label(k: int) -> str:
+            return f"{k} ({names[k]!r})" if names is not None else str(k)
+
+        shared = pairs if groups is None else _pairs_in_groups(pairs, groups, names)
+        listing = ", ".join(f"{label(i)} and {label(j)}" for i, j in (shared or pairs)[:3])
+        more = f" (and {len(shared or pairs) - 3} more pairs)" if len(shared or pairs) > 3 else ""
+        what = (
+            "have the same ranks (a duplicated region, or one a monotone function of the other)"
+            f"{more}: a group holding both has a singular copula covariance and no finite O-information"
+        )
+        if shared:
+            raise ValueError(f"{where}: regions {listing} {what}; drop one of each pair.")
+        warnings.warn(
+            f"{where}: regions {listing} {what}. No group scored here holds both, so the scores are "
+            "finite; check the data (drop one of each pair) to silence this warning.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return RegionData(values, names, where, source)
+
+
+def same_rank_pairs(values: np.ndarray, *, block: int = 512) -> list[tuple[int, int]]:
+    """Pairs of regions (i < j) whose normal scores are (nearly) collinear.
+
+    Such a pair (a duplicated column, or one a monotone function of the other) makes the copula
+    covariance of every group holding both singular, so its O-information is not finite. The test is the
+    one :func:`fmmi_neuro.information` applies: the smallest eigenvalue of the pair's normal-score
+    correlation is at most 1e-10 times the largest.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_samples, n_regions)
+        Finite values.
+    block : int
+        Regions compared at once (memory grows as ``block * n_regions``).
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    z = ndtri(rankdata(values, axis=0) / (values.shape[0] + 1.0))  # the copula's normal scores
+    z = z - z.mean(axis=0)
+    z = z / np.linalg.norm(z, axis=0)
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, z.shape[1], block):
+        corr = np.abs(z[:, start : start + block].T @ z[:, start:])
+        rows, cols = np.nonzero(np.triu((1.0 - corr) <= 1e-10 * (1.0 + corr), 1))
+        pairs += [(start + int(i), start + int(j)) for i, j in zip(rows, cols, strict=True)]
+    return pairs
+
+
+def _pairs_in_groups(
+    pairs: list[tuple[int, int]], groups: Any, names: Sequence[str] | None
+) -> list[tuple[int, int]]:
+    """The pairs that some group holds (group members as indices or names; unknown names are skipped,
+    the group checks name them later)."""
+    lookup = {name: j for j, name in enumerate(names or [])}
+    member_sets = []
+    for group in groups:
+        members = set()
+        for item in np.asarray(group, dtype=object).reshape(-1).tolist():
+            index = lookup.get(item) if isinstance(item, str) else item
+            if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+                members.add(int(index))
+        member_sets.append(members)
+    return [(i, j) for i, j in pairs if any(i in m and j in m for m in member_sets)]
+
+
+def as_data(
+    data: Any, region_names: Sequence[str] | None, *, groups: Any = None
+) -> tuple[np.ndarray, list[str] | None]:
+    """(n_samples, n_regions) float array and region names, checked by :func:`check_region_data` for
+    ``groups`` (None: every group)."""
+    checked = check_region_data(data, region_names, groups=groups)
+    return checked.values, checked.region_names

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from fmmi_neuro._docs import fill_doc
-from fmmi_neuro._validation import as_samples_array, check_in, check_positive_int
-from fmmi_neuro.scoring.frames import TERM_COLUMNS, unit_factor, unpack_data
+from fmmi_neuro._validation import check_in, check_positive_int, check_seed
+from fmmi_neuro.scoring.frames import TERM_COLUMNS, check_region_data, unit_factor
 from fmmi_neuro.scoring.groups import DEFAULT_CHUNK_SIZE, check_groups, iter_all_groups, iter_chunks
 
 ESTIMATORS = ("fmmi", "gaussian_copula")
@@ -26,15 +26,6 @@ SIGN_CONVENTION = (
     "(Rosas et al. 2019). S-information = TC + DTC."
 )
 COLUMNS = ("group_id", "regions", "region_names", "size", *TERM_COLUMNS, "unit", "estimator")
-
-
-def _check_names(names: list[str], n_regions: int, where: str) -> None:
-    if len(names) != n_regions:
-        raise ValueError(f"{where} has {n_regions} regions but {len(names)} region names.")
-    seen: set[str] = set()
-    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
-    if duplicates:
-        raise ValueError(f"{where} has duplicate region names {duplicates[:5]}; names must be unique.")
 
 
 def installed_versions(*packages: str) -> dict[str, str]:
@@ -150,8 +141,11 @@ def score_groups(
     Raises
     ------
     ValueError
-        Fewer regions than the group size, NaN/inf values, a constant region (named), region names that
-        do not match the columns, too few time points, or bad groups (named).
+        Checked before any group is scored (:func:`~fmmi_neuro.scoring.frames.check_region_data`): fewer
+        than 100 time points (as :func:`fmmi_neuro.information`), NaN/inf values, a constant region, two
+        regions with the same ranks (a duplicated region: no finite O-information), region names that do
+        not match the columns; also fewer regions than the group size, bad groups, a seed that is not a
+        non-negative integer.
 
     Examples
     --------
@@ -164,14 +158,19 @@ def score_groups(
     check_in(estimator, ESTIMATORS, "estimator")
     check_in(unit, UNITS, "unit")
     size = check_positive_int(size, "size", minimum=3)
+    seed = check_seed(seed)
     if chunk_size is not None:
         chunk_size = check_positive_int(chunk_size, "chunk_size")
-    raw, names, where, meta = unpack_data(data)
-    arr = as_samples_array(raw, where, column_names=names)
+    if estimator == "fmmi":
+        from fmmi_neuro.engine.fmmi import FMMISettings, MultiTimeFMMI
+
+        fmmi_options = FMMISettings.from_options(**options).options()
+        MultiTimeFMMI(**fmmi_options, seed=seed, device=device)  # checks the device before any work
+    checked = check_region_data(data, groups=groups)
+    arr, names, where, meta = checked.values, checked.region_names, checked.where, checked.source
     n_samples, n_regions = arr.shape
     if names is None:
         names = [f"region_{j}" for j in range(n_regions)]
-    _check_names(names, n_regions, where)
     if estimator == "gaussian_copula":
         from fmmi_neuro.engine.gaussian.copula import copula_covariance, gc_group_terms_from_cov
 
@@ -191,10 +190,6 @@ def score_groups(
             return gc_group_terms_from_cov(cov, chunk, n_samples, bias_correct=bias_correct)
 
     else:
-        from fmmi_neuro.engine.fmmi import FMMISettings, MultiTimeFMMI
-
-        fmmi_options = FMMISettings.from_options(**options).options()
-        MultiTimeFMMI(**fmmi_options, seed=seed, device=device)  # validates seed and device before work
         fitted: dict[int, MultiTimeFMMI] = {}
         chunks, total = _chunked_groups(groups, size, n_regions, names, chunk_size or 4096)
         settings = {"device": device, **fmmi_options}

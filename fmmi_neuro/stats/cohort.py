@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from .._validation import check_in, check_positive_int
-from ..scoring.frames import SIGN_CONVENTION, as_data, group_frame, group_terms
+from .._validation import check_in, check_positive_int, check_seed
+from ..scoring.frames import ESTIMATORS, SIGN_CONVENTION, as_data, group_frame, group_terms
 from ..scoring.groups import check_groups, iter_all_groups
 from ..scoring.score import COLUMNS, installed_versions
 from .nulls import NULL_METHODS, surrogate_test
 
-SUBJECT_COLUMNS = ("subject", *COLUMNS)
+SUBJECT_COLUMNS = ("subject", *COLUMNS, "status")
 NULL_COLUMNS = (
     "null_method",
     "n_surrogates",
@@ -73,17 +73,22 @@ def _subjects(cohort: Any) -> tuple[list[tuple[str, Any]], dict[str, str], pd.Da
     return items, errors, phenotype
 
 
+def _listed_groups(groups: Any) -> Any:
+    """``groups`` as a list or array, read once (chunks of a streaming design concatenated)."""
+    if groups is None or isinstance(groups, (np.ndarray, str, bytes)):
+        return groups
+    groups = list(groups)
+    if groups and all(isinstance(g, np.ndarray) and g.ndim == 2 for g in groups):
+        return np.concatenate(groups)  # chunks from a streaming design (network_groups, ...)
+    return groups
+
+
 def _resolve_groups(groups: Any, size: int, n_regions: int, names: list[str] | None) -> list[np.ndarray]:
     """Groups as int arrays (n_groups, size), one per group size, in the given order."""
     if groups is None:
-        size = check_positive_int(size, "size", minimum=3)
         if size > n_regions:
             raise ValueError(f"'size' ({size}) is larger than the number of regions ({n_regions}).")
         return [np.concatenate(list(iter_all_groups(n_regions, size)))]
-    if not isinstance(groups, np.ndarray) and not isinstance(groups, (str, bytes)):
-        groups = list(groups)
-        if groups and all(isinstance(g, np.ndarray) and g.ndim == 2 for g in groups):
-            groups = np.concatenate(groups)  # chunks from a streaming design (network_groups, ...)
     checked = check_groups(groups, n_regions=n_regions, region_names=names)
     by_size: dict[int, list[tuple[int, ...]]] = {}
     for g in checked:
@@ -147,17 +152,27 @@ def score_cohort(
     -------
     DataFrame
         One row per (subject, group): ``subject, group_id, regions, region_names, size, o_info, o_info_se,
-        tc, tc_se, dtc, dtc_se, s_info, s_info_se, unit, estimator``; with a null also ``null_method,
+        tc, tc_se, dtc, dtc_se, s_info, s_info_se, unit, estimator, status`` (``"ok"``, or why the row
+        has no estimate or no p-value: see :func:`~fmmi_neuro.stats.nulls.surrogate_test`; the group
+        statistics leave such rows out and count them); with a null also ``null_method,
         n_surrogates, value, null_mean, null_sd, z, null_quantile, p_value, q_value, significant``
         (for ``o_info``); then the phenotype columns. ``attrs``: unit, sign convention, estimator and
         settings, null, seed, package versions, ``region_names``, ``networks``, ``errors`` (subject ->
         message for subjects that failed; they are skipped with a warning).
         Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
+    if not callable(estimator):
+        check_in(estimator, ESTIMATORS, "estimator")
     if null is not None:
         check_in(null, NULL_METHODS, "null")
         if null == "member_shift" and estimator != "gaussian_copula":
             raise ValueError("null='member_shift' is implemented for estimator='gaussian_copula' only.")
+    check_in(unit, ("nats", "bits"), "unit")
+    seed = check_seed(seed)
+    n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
+    if groups is None:
+        size = check_positive_int(size, "size", minimum=3)
+    groups = _listed_groups(groups)
     items, errors, cohort_phenotype = _subjects(cohort)
     phenotype = cohort_phenotype if phenotype is None else phenotype
     parts = []
@@ -166,7 +181,7 @@ def score_cohort(
     for position, (subject, load) in enumerate(items):
         try:
             ts = load()
-            array, names = as_data(ts, None)
+            array, names = as_data(ts, None, groups=groups)
         except (ValueError, TypeError, OSError) as err:
             errors[subject] = str(err)
             warnings.warn(f"subject {subject!r} skipped: {err}", RuntimeWarning, stacklevel=2)
@@ -216,6 +231,7 @@ def score_cohort(
         "seed": seed,
         "detrend": bool(detrend),
         "versions": package_versions(*(("torch",) if estimator == "fmmi" else ())),
+        "n_regions": reference[0] if reference else None,
         "region_names": list(reference[1]) if reference and reference[1] is not None else None,
         "networks": list(networks) if networks is not None else None,
         "n_subjects": int(table["subject"].nunique()),

@@ -22,6 +22,7 @@ Sign convention for Omega: Omega = TC - DTC; > 0 redundancy, < 0 synergy. A posi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ from .cohort import join_phenotype
 from .multitest import fdr_bh
 
 TESTS = ("one_sample", "stouffer", "two_group", "regression")
+MIN_SUBJECTS_PER_LEVEL = 5
+"""Below this many subjects in a level, a two-group test warns (below 2 it is an error)."""
 GROUP_COLUMNS = (
     "group_id",
     "regions",
@@ -43,6 +46,7 @@ GROUP_COLUMNS = (
     "value",
     "contrast",
     "n_subjects",
+    "n_excluded",
     "estimate",
     "se",
     "statistic",
@@ -50,6 +54,7 @@ GROUP_COLUMNS = (
     "p_value",
     "q_value",
     "significant",
+    "status",
     "direction",
     "effect_size",
     "effect_size_kind",
@@ -94,8 +99,14 @@ def hedges_g(x: np.ndarray, y: np.ndarray | None = None, *, axis: int = 0) -> np
     return cohens_d(x, y, axis=axis) * hedges_correction(n + m - 2)
 
 
-def _wide(subject_table: pd.DataFrame, value: str, against: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Subjects x groups matrix of the tested quantity, and the per-group descriptor columns."""
+def _wide(
+    subject_table: pd.DataFrame, value: str, against: Any, *, uses_null: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Subjects x groups matrix of the tested quantity, and the per-group descriptor columns.
+
+    Entries are NaN where the subject has no row for the group, where the value is not finite, and where
+    the row's ``status`` says it has no estimate (or, when the quantity ``uses_null``, no finite null).
+    """
     for column in ("subject", "group_id", value):
         if column not in subject_table.columns:
             raise ValueError(f"the subject table has no column {column!r} (columns: {list(subject_table)}).")
@@ -117,7 +128,12 @@ def _wide(subject_table: pd.DataFrame, value: str, against: Any) -> tuple[pd.Dat
     frame = pd.DataFrame(
         {"subject": subject_table["subject"].astype(str), "group_id": subject_table["group_id"]}
     )
-    frame["y"] = values.to_numpy()
+    y = values.to_numpy(dtype=np.float64, copy=True)
+    y[~np.isfinite(y)] = np.nan
+    if "status" in subject_table.columns:
+        status = subject_table["status"].to_numpy()
+        y[(status != "ok") if uses_null or isinstance(against, str) else (status == "nonfinite")] = np.nan
+    frame["y"] = y
     if frame.duplicated(["subject", "group_id"]).any():
         raise ValueError("the subject table has more than one row for some (subject, group_id).")
     wide = frame.pivot(index="subject", columns="group_id", values="y")
@@ -189,12 +205,23 @@ def group_statistics(
     -------
     DataFrame
         One row per group: ``group_id, regions, region_names, size, test, value, contrast, n_subjects,
-        estimate, se, statistic, df, p_value, q_value, significant, direction, effect_size,
-        effect_size_kind, hedges_g, ci_low, ci_high, unit, estimator``. ``estimate``: mean difference from
-        ``against`` (one_sample), ``mean[levels[0]] - mean[levels[1]]`` (two_group) or the slope per unit
-        of ``covariate`` (regression), in the unit of ``value``; ``ci_*`` its (1 - alpha) interval.
-        ``direction``: for ``o_info`` one-sample, "redundancy" (estimate > 0) or "synergy"; otherwise
-        "positive" / "negative". Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        n_excluded, estimate, se, statistic, df, p_value, q_value, significant, status, direction,
+        effect_size, effect_size_kind, hedges_g, ci_low, ci_high, unit, estimator``. ``estimate``: mean
+        difference from ``against`` (one_sample), ``mean[levels[0]] - mean[levels[1]]`` (two_group) or the
+        slope per unit of ``covariate`` (regression), in the unit of ``value``; ``ci_*`` its (1 - alpha)
+        interval. ``direction``: for ``o_info`` one-sample, "redundancy" (estimate > 0) or "synergy";
+        otherwise "positive" / "negative". Omega = TC - DTC; > 0 redundancy, < 0 synergy.
+        ``n_subjects`` counts the subjects used for the group; ``n_excluded`` those of the table left out
+        because their value is missing, not finite, or its row's ``status`` is not "ok" (a warning names
+        them; ``attrs["excluded"]``: subject -> number of groups). ``status`` is "ok", or
+        "too_few_subjects" when too few values remain for the test (then no p-value). ``attrs["notes"]``
+        holds caveats such as a two-group test with fewer than 5 subjects in a level.
+
+    Raises
+    ------
+    ValueError
+        A missing column, fewer than 2 subjects (one-sample, regression), a two-group level with fewer
+        than 2 subjects, or levels that ``by`` does not hold.
     """
     check_in(test, ("auto", *TESTS), "test")
     if test == "auto":
@@ -211,6 +238,9 @@ def group_statistics(
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"'alpha' must be in (0, 1); got {alpha!r}.")
     wide, info = _wide(subject_table, value, against)
+    notes: list[str] = []
+    if test in ("one_sample", "regression") and len(wide) < 2:
+        raise ValueError(f"test={test!r} needs at least 2 subjects; the subject table has {len(wide)}.")
     if test == "one_sample":
         result, contrast = _one_sample(wide.to_numpy(), alternative, alpha), f"{value} vs {against}"
     elif test == "stouffer":
@@ -218,9 +248,9 @@ def group_statistics(
             raise ValueError(
                 "test='stouffer' needs 'null_quantile': run score_cohort with null='time_shift'."
             )
-        quantiles, _ = _wide(subject_table, "null_quantile", 0.0)
+        wide, _ = _wide(subject_table, "null_quantile", 0.0, uses_null=True)
         difference, _ = _wide(subject_table, value, "surrogate")
-        result = _stouffer(quantiles.to_numpy(), difference.to_numpy(), alternative, alpha)
+        result = _stouffer(wide.to_numpy(), difference.to_numpy(), alternative, alpha)
         contrast = f"{value} vs surrogate (Stouffer)"
     elif test == "two_group":
         if by is None:
@@ -228,6 +258,7 @@ def group_statistics(
         per_subject = _subject_covariates(subject_table, phenotype)
         labels = _column(per_subject, by).reindex(wide.index)
         levels = _levels(labels, by, levels)
+        notes += _check_level_sizes(labels, by, levels)
         a = wide.to_numpy()[(labels == levels[0]).to_numpy()]
         b = wide.to_numpy()[(labels == levels[1]).to_numpy()]
         result = _two_group(a, b, alternative, equal_var, alpha)
@@ -241,15 +272,19 @@ def group_statistics(
         design, names = _design(per_subject, covariate, list(covariates))
         result = _regression(wide.to_numpy(), design, alpha)
         contrast = f"{value} ~ {' + '.join(names[1:])}"
+    excluded = _excluded(wide)
     out = info.reset_index()
     out["test"] = test
     out["value"] = value
     out["contrast"] = contrast
-    for key in ("n_subjects", "estimate", "se", "statistic", "df", "p_value"):
+    for key in ("n_subjects", "estimate", "se", "statistic", "df"):
         out[key] = result[key]
+    out["n_excluded"] = (~np.isfinite(wide.to_numpy())).sum(axis=0)
+    out["p_value"] = np.where(result["enough"], result["p_value"], np.nan)
     reject, q = fdr_bh(out["p_value"].to_numpy(), alpha=alpha)
     out["q_value"] = q
     out["significant"] = reject
+    out["status"] = np.where(result["enough"], "ok", "too_few_subjects")
     positive = out["estimate"] > 0
     if test in ("one_sample", "stouffer") and value == "o_info":
         out["direction"] = np.where(positive, "redundancy", "synergy")
@@ -274,8 +309,47 @@ def group_statistics(
         "alternative": alternative,
         "alpha": alpha,
         "multiple_comparisons": "Benjamini-Hochberg FDR across groups",
+        "n_subjects_total": len(wide),
+        "excluded": excluded,
+        "notes": notes,
     }
     return out
+
+
+def _excluded(wide: pd.DataFrame) -> dict[str, int]:
+    """Subject -> number of groups without a finite value; a warning names them (they are left out)."""
+    missing = (~np.isfinite(wide.to_numpy())).sum(axis=1)
+    excluded = {str(s): int(n) for s, n in zip(wide.index, missing, strict=True) if n}
+    if excluded:
+        listing = ", ".join(f"{s!r} ({n} of {wide.shape[1]})" for s, n in list(excluded.items())[:5])
+        warnings.warn(
+            f"group statistics: {sum(excluded.values())} (subject, group) value(s) are missing or not finite "
+            f"and are left out: subject(s) {listing}{' and more' if len(excluded) > 5 else ''}. "
+            "'n_subjects' and 'n_excluded' count, per group, the subjects used and left out.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return excluded
+
+
+def _check_level_sizes(labels: pd.Series, by: str, levels: tuple[Any, Any]) -> list[str]:
+    """``ValueError`` if a level has fewer than 2 subjects; below 5, a warning whose text is returned (for
+    ``attrs["notes"]``, which the report shows)."""
+    counts = {level: int((labels == level).sum()) for level in levels}
+    listing = " vs ".join(f"{n} ({level!r})" for level, n in counts.items())
+    if min(counts.values()) < 2:
+        raise ValueError(
+            f"a two-group test on {by!r} needs at least 2 subjects per level (a variance per group); "
+            f"got {listing}."
+        )
+    if min(counts.values()) >= MIN_SUBJECTS_PER_LEVEL:
+        return []
+    note = (
+        f"two-group test on {by!r} with {listing} subjects: with fewer than {MIN_SUBJECTS_PER_LEVEL} per "
+        "level the test has little power and its p-values lean on normality; read them with care."
+    )
+    warnings.warn(note, UserWarning, stacklevel=3)
+    return [note]
 
 
 def _column(per_subject: pd.DataFrame, name: str) -> pd.Series:
@@ -341,13 +415,15 @@ def _t_result(
 
 def _one_sample(y: np.ndarray, alternative: str, alpha: float) -> dict[str, Any]:
     n = np.sum(np.isfinite(y), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups: reported as too_few_subjects
         mean = np.nanmean(y, axis=0)
         sd = np.nanstd(y, axis=0, ddof=1)
         se = sd / np.sqrt(n)
         df = n - 1.0
         d = mean / sd
-    return _t_result(n, mean, se, df, d, hedges_df=df, alternative=alternative, alpha=alpha)
+    result = _t_result(n, mean, se, df, d, hedges_df=df, alternative=alternative, alpha=alpha)
+    return {**result, "enough": n >= 2}
 
 
 def _stouffer(quantiles: np.ndarray, difference: np.ndarray, alternative: str, alpha: float) -> dict:
@@ -365,6 +441,7 @@ def _stouffer(quantiles: np.ndarray, difference: np.ndarray, alternative: str, a
     means = _one_sample(difference, alternative, alpha)
     return {
         **means,
+        "enough": n >= 1,
         "n_subjects": n,
         "statistic": statistic,
         "df": np.full(z.shape[1], np.nan),
@@ -377,7 +454,8 @@ def _stouffer(quantiles: np.ndarray, difference: np.ndarray, alternative: str, a
 
 def _two_group(a: np.ndarray, b: np.ndarray, alternative: str, equal_var: bool, alpha: float) -> dict:
     na, nb = np.sum(np.isfinite(a), axis=0), np.sum(np.isfinite(b), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # < 2 values in a level: too_few_subjects
         ma, mb = np.nanmean(a, axis=0), np.nanmean(b, axis=0)
         va, vb = np.nanvar(a, axis=0, ddof=1), np.nanvar(b, axis=0, ddof=1)
         pooled = ((na - 1) * va + (nb - 1) * vb) / (na + nb - 2)
@@ -389,7 +467,10 @@ def _two_group(a: np.ndarray, b: np.ndarray, alternative: str, equal_var: bool, 
             df = (va / na + vb / nb) ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
         diff = ma - mb
         d = diff / np.sqrt(pooled)
-    return _t_result(na + nb, diff, se, df, d, hedges_df=na + nb - 2.0, alternative=alternative, alpha=alpha)
+    result = _t_result(
+        na + nb, diff, se, df, d, hedges_df=na + nb - 2.0, alternative=alternative, alpha=alpha
+    )
+    return {**result, "enough": (na >= 2) & (nb >= 2)}
 
 
 def _design(per_subject: pd.DataFrame, covariate: str, covariates: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -445,9 +526,11 @@ def _regression(y: np.ndarray, design: np.ndarray, alpha: float) -> dict[str, An
     with np.errstate(invalid="ignore", divide="ignore"):
         crit = sps.t.ppf(1.0 - alpha / 2.0, df)
         partial_r = t / np.sqrt(t**2 + df)
+    n_used = np.nan_to_num(out["n_subjects"]).astype(np.int64)
     return {
         **out,
-        "n_subjects": np.nan_to_num(out["n_subjects"]).astype(np.int64),
+        "n_subjects": n_used,
+        "enough": n_used > design.shape[1],
         "p_value": 2.0 * sps.t.sf(np.abs(t), df),
         "effect_size": partial_r,
         "effect_size_kind": "partial_r",
@@ -455,3 +538,50 @@ def _regression(y: np.ndarray, design: np.ndarray, alpha: float) -> dict[str, An
         "ci_low": out["estimate"] - crit * out["se"],
         "ci_high": out["estimate"] + crit * out["se"],
     }
+
+
+def phenotype_problems(
+    phenotype: pd.DataFrame | None,
+    *,
+    by: str | None = None,
+    levels: Sequence[Any] | None = None,
+    covariate: str | None = None,
+    covariates: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """What keeps a contrast or regression of :func:`group_statistics` from running, found before scoring.
+
+    Parameters
+    ----------
+    phenotype : DataFrame indexed by subject, or None
+        The participants table (None or empty: there is none).
+    by, levels, covariate, covariates
+        As in :func:`group_statistics`; levels are compared as text (a config gives strings).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(argument, what is wrong)``: a column the table lacks, levels it does not hold (or a ``by``
+        column without exactly two levels and no ``levels``), a covariate that is not numeric.
+    """
+    named = [("by", by), ("covariate", covariate), *(("covariates", c) for c in covariates)]
+    named = [(arg, column) for arg, column in named if column is not None]
+    if not named:
+        return []
+    columns = [] if phenotype is None else [str(c) for c in phenotype.columns]
+    problems = []
+    for arg, column in named:
+        if column not in columns:
+            where = f"its columns are {columns}" if columns else "no participants table was found"
+            problems.append((arg, f"names column {column!r}, which the participants table lacks ({where})"))
+    if by is not None and by in columns:
+        present = sorted({str(v) for v in phenotype[by].dropna()})
+        if levels is None and len(present) != 2:
+            problems.append(("by", f"column {by!r} has levels {present}; give stats levels to choose two"))
+        missing = [str(v) for v in levels or () if str(v) not in present]
+        if missing:
+            problems.append(("levels", f"{missing} are not levels of {by!r} (it has {present})"))
+    if covariate is not None and covariate in columns:
+        values = pd.to_numeric(phenotype[covariate], errors="coerce")
+        if values.isna().all():
+            problems.append(("covariate", f"column {covariate!r} holds no numbers"))
+    return problems

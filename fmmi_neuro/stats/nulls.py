@@ -17,8 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from .._validation import check_in, check_positive_int
-from ..scoring.frames import TERMS, GroupKernel, as_data, group_frame, group_terms, unit_factor
+from .._validation import check_in, check_positive_int, check_seed
+from ..scoring.frames import (
+    ESTIMATORS,
+    TERMS,
+    GroupKernel,
+    as_data,
+    group_frame,
+    group_terms,
+    unit_factor,
+)
 from .multitest import fdr_bh
 from .surrogates import SURROGATE_METHODS, moving_block_indices, surrogates
 
@@ -123,17 +131,24 @@ def surrogate_test(
     -------
     DataFrame
         The group score table (``group_id, regions, region_names, size, o_info, o_info_se, tc, tc_se,
-        dtc, dtc_se, s_info, s_info_se, unit, estimator``) plus ``null_method, n_surrogates, value,
-        null_mean, null_sd, z, null_quantile, p_value, q_value, significant`` (null_* in ``unit``, for
-        ``value``). ``null_quantile`` is the mid-rank position of the observed value among the
-        surrogates, (#below + #ties/2 + 1/2) / (n_surrogates + 1): symmetric and near-uniform under
-        the null, close to 0 for synergy beyond it and to 1 for redundancy (for ``o_info``).
+        dtc, dtc_se, s_info, s_info_se, unit, estimator, status``) plus ``null_method, n_surrogates,
+        value, null_mean, null_sd, z, null_quantile, p_value, q_value, significant`` (null_* in ``unit``,
+        for ``value``). ``status`` is ``"ok"``, ``"nonfinite"`` (no finite estimate: NaN values) or
+        ``"nonfinite_null"`` (NaN/inf on some surrogates); only ``"ok"`` rows get a p-value, and the FDR
+        runs over them alone (a warning says how many are not ok). ``null_quantile`` is the mid-rank
+        position of the observed value among the surrogates, (#below + #ties/2 + 1/2) / (n_surrogates +
+        1): symmetric and near-uniform under the null, close to 0 for synergy beyond it and to 1 for
+        redundancy (for ``o_info``).
         Omega = TC - DTC; > 0 redundancy, < 0 synergy.
     """
     check_in(value, TERMS, "value")
     check_in(alternative, ALTERNATIVES, "alternative")
     check_in(method, NULL_METHODS, "method")
     n_surrogates = check_positive_int(n_surrogates, "n_surrogates")
+    if not callable(estimator):
+        check_in(estimator, ESTIMATORS, "estimator")
+    check_in(unit, ("nats", "bits"), "unit")
+    seed = check_seed(seed)
     if estimator == "gaussian_copula" and method in ("phase", "aaft"):
         warnings.warn(
             f"method={method!r} keeps the (copula) covariance, which is all the Gaussian-copula estimator "
@@ -142,9 +157,10 @@ def surrogate_test(
             UserWarning,
             stacklevel=2,
         )
-    array, names = as_data(data, region_names)
     groups = np.asarray(groups, dtype=np.int64)
-    used, local = _used_regions(groups, array.shape[1])
+    array, names = as_data(data, region_names, groups=groups)
+    n_regions = array.shape[1]
+    used, local = _used_regions(groups, n_regions)
     kwargs = dict(estimator_kwargs)
     if estimator == "fmmi":
         kwargs.setdefault("seed", seed)
@@ -166,6 +182,7 @@ def surrogate_test(
         mean, sd, quantile = (
             np.stack([getattr(a, key) for a in members])[pick, columns] for key in ("mean", "sd", "quantile")
         )
+        null_nonfinite = np.any([a.n_nonfinite > 0 for a in members], axis=0)
     else:
         stats = _NullAccumulator(observed)
         if estimator == "gaussian_copula" and method == "time_shift":
@@ -182,8 +199,20 @@ def surrogate_test(
         for null in null_values:
             stats.add(null)
         p, mean, sd, quantile = stats.p_values(alternative), stats.mean, stats.sd, stats.quantile
+        null_nonfinite = stats.n_nonfinite > 0
     label = estimator if isinstance(estimator, str) else getattr(estimator, "__name__", "custom")
     table = group_frame(groups, observed_terms, region_names=names, unit=unit, estimator=label)
+    status = np.where((table["status"] == "ok") & null_nonfinite, "nonfinite_null", table["status"])
+    table["status"] = status
+    if (status == "nonfinite_null").any():
+        warnings.warn(
+            f"{int((status == 'nonfinite_null').sum())} of {len(status)} groups had NaN or inf values on "
+            "some surrogates; they keep their estimate with status 'nonfinite_null' but get no p-value.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    tested = status == "ok"
+    p, mean, sd, quantile = (np.where(tested, v, np.nan) for v in (p, mean, sd, quantile))
     factor = unit_factor(unit)
     reject, q = fdr_bh(p, alpha=alpha)
     table["null_method"] = method
@@ -192,7 +221,7 @@ def surrogate_test(
     table["null_mean"] = mean * factor
     table["null_sd"] = sd * factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["z"] = (observed - mean) / sd
+        table["z"] = np.where(sd > 0, (observed - mean) / sd, np.nan)
     table["null_quantile"] = quantile
     table["p_value"] = p
     table["q_value"] = q
@@ -209,6 +238,7 @@ def surrogate_test(
             "alpha": alpha,
             "detrend": bool(detrend),
             "seed": seed,
+            "n_regions": n_regions,
         }
     )
     return table
@@ -314,6 +344,7 @@ class _NullAccumulator:
     def __init__(self, observed: np.ndarray):
         self.observed = observed
         self.n = 0
+        self.n_nonfinite = np.zeros(observed.shape)
         self.n_greater = np.zeros(observed.shape)
         self.n_less = np.zeros(observed.shape)
         self.n_below = np.zeros(observed.shape)
@@ -322,6 +353,7 @@ class _NullAccumulator:
 
     def add(self, null: np.ndarray) -> None:
         self.n += 1
+        self.n_nonfinite += ~np.isfinite(null)
         self.n_greater += null >= self.observed
         self.n_less += null <= self.observed
         self.n_below += null < self.observed
@@ -389,8 +421,9 @@ def block_bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"'confidence' must be in (0, 1); got {confidence!r}.")
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    array, names = as_data(data, region_names)
+    seed = check_seed(seed)
     groups = np.asarray(groups, dtype=np.int64)
+    array, names = as_data(data, region_names, groups=groups)
     used, local = _used_regions(groups, array.shape[1])
     array = array[:, used]
     n = array.shape[0]

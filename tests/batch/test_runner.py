@@ -90,6 +90,16 @@ def test_rerun_with_other_settings_is_refused(tmp_path, data_dir):
         run_jobs(plan_jobs(SUBJECTS[:2]), func, tmp_path / "run", settings={"seed": 1}, progress=False)
 
 
+def test_a_run_that_finished_nothing_does_not_block_the_corrected_rerun(tmp_path, data_dir):
+    """Every job of a badly configured run failed, and its run.json then refused the corrected settings."""
+    func = functools.partial(seeded_mean, data_dir=str(data_dir))
+    bad = run_jobs(plan_jobs(["missing"]), func, tmp_path / "run", settings={"seed": "x"}, progress=False)
+    assert bad.summary["n_finished"] == 0 and bad.errors
+    fixed = run_jobs(plan_jobs(SUBJECTS[:2]), func, tmp_path / "run", settings={"seed": 0}, progress=False)
+    assert fixed.ok and fixed.summary["n_finished"] == 2
+    assert json.loads((tmp_path / "run" / "run.json").read_text()) == {"seed": 0}
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_resume_after_kill_9_loses_and_redoes_nothing(tmp_path, data_dir, n_jobs):
     run_dir = tmp_path / "run"

@@ -230,3 +230,31 @@ def test_sessions_discovered_and_selected(fmriprep_dir, aal2_hcp, tmp_path):
     np.testing.assert_allclose(
         second.data, truth[("102311", 2)].to_numpy(), rtol=2 * np.finfo(np.float32).eps
     )
+
+
+def test_parcellate_command_exit_codes(fmriprep_dir, aal2_paths, tmp_path):
+    """Exit 0 hid failed subjects and an empty result: 1 when some failed (the others kept), 2 when none."""
+    from typer.testing import CliRunner
+
+    from fmmi_neuro.cli import app
+
+    args = ["--atlas", str(aal2_paths[0]), "--task", "rest", "-q"]
+    # the default 'simple' strategy needs motion derivatives and squares, which these tables lack
+    res = CliRunner().invoke(
+        app, ["parcellate", str(fmriprep_dir[0]), "--out", str(tmp_path / "none"), *args]
+    )
+    assert res.exit_code == 2, res.output
+    assert "no subject was parcellated (of 4)" in res.output and "FAILED sub-101309" in res.output
+    root = tmp_path / "fmriprep"
+    shutil.copytree(fmriprep_dir[0], root)
+    for path in root.glob("sub-*/func/*_desc-confounds_timeseries.tsv"):
+        table = pd.read_csv(path, sep="\t", na_values="n/a")
+        for column in [c for c in table if c.startswith(("trans_", "rot_"))]:
+            table[f"{column}_derivative1"] = table[column].diff()
+            table[f"{column}_power2"] = table[column] ** 2
+            table[f"{column}_derivative1_power2"] = table[column].diff() ** 2
+        table.to_csv(path, sep="\t", index=False, na_rep="n/a")
+    res = CliRunner().invoke(app, ["parcellate", str(root), "--out", str(tmp_path / "some"), *args])
+    assert res.exit_code == 1, res.output
+    assert "FAILED sub-131217" in res.output and "(3 subjects)" in res.output
+    assert len(list((tmp_path / "some" / "region_tables").glob("sub-*.tsv"))) == 3

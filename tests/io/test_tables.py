@@ -134,3 +134,36 @@ class TestBadTables:
         np.save(tmp_path / "sub-13.npy", rng.standard_normal((30, 3)))
         with pytest.raises(ValueError, match=r"subject '13'.*3 columns but 2 region_names"):
             load_region_table(tmp_path / "sub-13.npy", region_names=["a", "b"])
+
+
+def test_tables_that_loaded_wrongly_now_fail_naming_the_file(tmp_path):
+    """A header-only table loaded as 0 time points, a repeated name became 'a.1', t_r='x' named no
+    argument and a folder was reported as missing."""
+    header_only = tmp_path / "sub-01_timeseries.tsv"
+    header_only.write_text("a\tb\tc\n")
+    with pytest.raises(ValueError, match=r"subject '01' .*sub-01_timeseries.tsv'\) has no time points"):
+        load_region_table(header_only)
+    repeated = tmp_path / "sub-02_timeseries.tsv"
+    repeated.write_text("a\ta\tc\n1.5\t2.5\t3.5\n2.5\t1.5\t0.5\n")
+    with pytest.raises(ValueError, match=r"sub-02_timeseries.tsv' has duplicate column names \['a'\]"):
+        load_region_table(repeated)
+    good = tmp_path / "sub-03_timeseries.tsv"
+    good.write_text("a\tb\tc\n1.5\t2.5\t3.5\n2.5\t1.5\t0.5\n")
+    for t_r in ("x", -1.0, 0, float("nan")):
+        with pytest.raises(ValueError, match=f"'t_r' must be a positive number of seconds; got {t_r!r}"):
+            load_region_table(good, t_r=t_r)
+    from fmmi_neuro.io import Cohort
+
+    with pytest.raises(ValueError, match="'t_r' must be a positive number of seconds; got 'x'"):
+        Cohort.from_region_tables(tmp_path, t_r="x")
+    with pytest.raises(ValueError, match="'t_r' must be a positive number of seconds; got 'x'"):
+        clean_region_signals(load_region_table(good), detrend=True, t_r="x")
+    with pytest.raises(ValueError, match="t_r of subject '03' must be a positive number"):
+        RegionTimeSeries(np.ones((2, 1)), ["a"], t_r="x", subject="03")
+    folder = tmp_path / "sub-04_timeseries.tsv"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a folder, not a file"):
+        load_region_table(folder)
+    headerless = tmp_path / "plain.tsv"
+    headerless.write_text("1.5\t1.5\t3.5\n2.5\t1.25\t0.5\n")
+    assert load_region_table(headerless).shape == (2, 3)  # a first row of data may repeat values

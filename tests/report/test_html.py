@@ -266,3 +266,112 @@ def test_report_from_a_bare_score_table(subject_scores, tmp_path):
     assert "Figure not drawn — Agreement: gaussian_copula vs gaussian_copula: only 2 group(s)" in text
     assert " · ".join(subject_scores.nsmallest(1, "o_info")["region_names"].iloc[0]) in text
     assert "atlas: not named" in text.lower()
+
+
+def _provenance(path: Path) -> dict[str, str]:
+    page = path.read_text(encoding="utf-8")
+    section = page.split("<h2>Provenance</h2>", 1)[1].split("</table>", 1)[0]
+    return dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", section))
+
+
+def test_region_count_and_group_counts_are_the_data_s(tmp_path):
+    """'regions' was the largest tested index + 1 and 'groups scored' the tested count."""
+    from fmmi_neuro.stats.nulls import surrogate_test
+
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((300, 12))
+    data[:, 1] += data[:, 0]
+    tested = surrogate_test(data, np.array([[0, 1, 2], [3, 4, 5], [2, 6, 8]]), n_surrogates=19)
+    info = _provenance(report(tested, tmp_path, formats=("png",), maps=()))
+    assert info["regions"] == "12"  # not 9
+    assert info["groups tested against surrogates"] == "3" and "groups scored" not in info
+    undocumented = tested.copy()
+    undocumented.attrs = {"unit": "nats"}
+    info = _provenance(report(undocumented, tmp_path / "bare", formats=("png",), maps=()))
+    assert info["regions"].startswith("at least 9 (largest region index + 1")
+
+
+def test_an_atlas_with_more_labels_is_matched_to_the_data_by_name(hcp, shared_data, tmp_path):
+    """AAL2 has 120 labels; the HCP tables keep 94: the report said 120 regions."""
+    from fmmi_neuro.io import load_atlas
+    from fmmi_neuro.scoring.score import score_groups
+
+    folder = shared_data / "atlases" / "aal2"
+    atlas = load_atlas(folder / "aal2_2mm.nii.gz", labels=folder / "aal2_labels.csv")
+    assert len(atlas.region_names) == 120
+    data = hcp.load(hcp.subjects[0])
+    scores = score_groups(data, groups=[(0, 1, 2), (10, 50, 93)], estimator="gaussian_copula")
+    with pytest.warns(UserWarning, match="the scored data 94, and the table names only the 6 regions"):
+        path = report(scores, tmp_path, atlas=atlas, formats=("png",), maps=("glass",))
+    assert _provenance(path)["regions"] == "94"
+    scores.attrs["region_names"] = list(data.columns)  # as cohort tables record them
+    path = report(scores, tmp_path / "named", atlas=atlas, formats=("png",), maps=("glass",))
+    assert _provenance(path)["regions"] == "94" and "region_mean_markers" in path.read_text()
+    renamed = data.rename(columns={data.columns[5]: "Not_In_AAL2"})
+    with pytest.raises(ValueError, match=r"lists 120 regions but the scores' regions \['Not_In_AAL2'\]"):
+        report(score_groups(renamed, groups=[(0, 1, 5)], estimator="gaussian_copula"), tmp_path, atlas=atlas)
+
+
+def test_the_report_states_the_smallest_attainable_q_when_it_exceeds_alpha(tmp_path):
+    from _cohorts import planted_subject
+
+    from fmmi_neuro.stats.nulls import surrogate_test
+
+    data = planted_subject(np.random.default_rng(4), 300, 30, planted=True)
+    groups = np.array([[0, 1, 2], [3, 4, 5], *(np.arange(6, 30).reshape(-1, 3))])
+    few = surrogate_test(data, groups, n_surrogates=9)
+    page = report(few, tmp_path / "few", formats=("png",), maps=()).read_text(encoding="utf-8")
+    assert "No group can reach FDR q &lt; 0.05 here" in page
+    assert "the smallest possible p-value is 0.2 (two-sided); over 10 tests" in page
+    many = surrogate_test(data, groups, n_surrogates=999)
+    page = report(many, tmp_path / "many", formats=("png",), maps=()).read_text(encoding="utf-8")
+    assert "No group can reach" not in page
+
+
+def test_rows_without_an_estimate_are_listed_not_reported_as_numbers(tmp_path):
+    from fmmi_neuro.scoring.frames import group_terms
+    from fmmi_neuro.stats.nulls import surrogate_test
+
+    def kernel(data, groups):
+        terms = group_terms(data, groups, estimator="gaussian_copula")
+        terms["o_info"][1] = np.inf
+        return terms
+
+    data = np.random.default_rng(5).standard_normal((300, 9))
+    with pytest.warns(RuntimeWarning, match="no finite estimate"):
+        table = surrogate_test(
+            data, np.arange(9).reshape(3, 3), method="phase", n_surrogates=9, estimator=kernel
+        )
+    page = report(table, tmp_path, formats=("png",), maps=()).read_text(encoding="utf-8")
+    left_out = page.split("<h2>Left out and caveats</h2>", 1)[1]
+    assert "1 group(s) have no usable estimate or null (3-4-5)" in left_out
+    assert "inf" not in page.split("<h2>Top", 1)[1].split("</table>", 1)[0]
+
+
+def test_cohort_report_lists_the_left_out_estimates_and_subjects(tmp_path):
+    from _cohorts import planted_subject
+
+    from fmmi_neuro.scoring.frames import group_terms
+    from fmmi_neuro.stats.cohort import score_cohort
+    from fmmi_neuro.stats.group_level import group_statistics
+
+    rng = np.random.default_rng(6)
+    cohort = {f"{i:02d}": planted_subject(rng, 300 if i != 3 else 250, 9, planted=True) for i in range(6)}
+
+    def kernel(data, groups):
+        terms = group_terms(data, groups, estimator="gaussian_copula")
+        if data.shape[0] == 250:
+            terms["o_info"][0] = np.nan
+        return terms
+
+    groups = np.arange(9).reshape(3, 3)
+    with pytest.warns(RuntimeWarning):
+        subjects = score_cohort(cohort, groups=groups, estimator=kernel, null=None, unit="bits")
+    subjects.attrs["errors"] = {"07": "ValueError: its table could not be read"}
+    with pytest.warns(UserWarning, match="left out"):
+        stats = group_statistics(subjects, test="one_sample")
+    page = report(subjects, tmp_path, group_stats=stats, formats=("png",), maps=()).read_text()
+    assert "subject &#x27;03&#x27;: 1 group(s) nonfinite" in page.split("<h2>Left out and caveats</h2>", 1)[1]
+    assert "<th>n_excluded</th>" in page
+    failed = page.split("<h2>Subjects that failed</h2>", 1)[1]
+    assert "07" in failed and "could not be read" in failed

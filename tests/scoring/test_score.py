@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from itertools import combinations
 from types import SimpleNamespace
 
@@ -151,43 +149,49 @@ def test_bad_input_gives_clear_errors(frame, rng):
         _gc(frame, n_steps=10)
 
 
-def test_fmmi_path_forwards_settings_to_the_batched_kernel(frame, monkeypatch):
-    """A private stand-in for engine.batched checks the plumbing, not the estimator."""
-    calls = []
+def test_a_duplicated_region_is_refused_like_information_refuses_it(frame):
+    """A copy (or a monotone transform) of a region gave NaN/inf rows with only a RuntimeWarning."""
+    import fmmi_neuro as fn
 
-    def fake_kernel(data, groups, *, seed, device, **training):
-        calls.append((data.shape, groups.copy(), seed, device, training))
-        value = groups.sum(axis=1).astype(float)
-        return {
-            "o_info": value,
-            "tc": 2 * value,
-            "dtc": value,
-            "s_info": 3 * value,
-            "o_info_se": 0.1 * value,
-            "tc_se": value,
-            "dtc_se": value,
-            "s_info_se": value,
-        }
+    twin = frame.assign(MFG_R=np.exp(frame["PreCG_L"]))
+    with pytest.raises(ValueError, match="singular"):
+        fn.information(twin[["PreCG_L", "SFG_L", "MFG_R"]].to_numpy(), estimator="gaussian_copula")
+    with pytest.raises(ValueError, match=r"regions 0 \('PreCG_L'\) and 5 \('MFG_R'\) have the same ranks"):
+        _gc(twin)
+    with pytest.raises(ValueError, match="same ranks"):
+        _gc(twin, groups=[("PreCG_L", "SFG_L", "MFG_R")])
+    with pytest.warns(UserWarning, match="No group scored here holds both"):
+        table = _gc(twin, groups=[("PreCG_L", "SFG_L", "SFG_R")])
+    assert np.isfinite(table["o_info"]).all()
 
-    monkeypatch.setitem(
-        sys.modules, "fmmi_neuro.engine.batched", types.SimpleNamespace(fmmi_group_terms=fake_kernel)
+
+@pytest.mark.parametrize("estimator", ["gaussian_copula", "fmmi"])
+def test_short_series_and_bad_seeds_are_refused_before_any_work(frame, rng, estimator):
+    """score_groups scored 5 x 10 arrays (information needs >= 100 rows); seed='x' failed late or never."""
+    with pytest.raises(ValueError, match="has 50 time points; at least 100"):
+        score_groups(rng.standard_normal((50, 10)), estimator=estimator)
+    for seed in ("x", -1, 1.5, True):
+        with pytest.raises(ValueError, match=f"'seed' must be a non-negative integer; got {seed!r}"):
+            score_groups(frame, estimator=estimator, seed=seed)
+
+
+def test_fmmi_fits_once_on_every_region_and_scores_any_subset_the_same(frame):
+    """One field per group size, fitted on all of the data's regions: a group scores the same whether it
+    is scored alone or with others, and the fit's decisions land in attrs."""
+    options = {"max_steps": 30, "min_steps": 30, "eval_every": 10, "width": 16, "batch_size": 128}
+    both = score_groups(
+        frame, groups=[(2, 1, 0), (3, 4, 5)], estimator="fmmi", seed=7, device="cpu", **options
     )
-    table = score_groups(frame, groups=[(2, 1, 0), (3, 4, 5)], seed=7, device="cpu", n_steps=50)
-    assert len(calls) == 1
-    shape, groups, seed, device, training = calls[0]
-    assert shape == (400, 6) and groups.tolist() == [[0, 1, 2], [3, 4, 5]]
-    # the marginal transform is resolved once on all the regions (Gaussian data: the Gaussian copula)
-    assert (seed, device, training) == (7, "cpu", {"n_steps": 50, "copula": "gaussian"})
-    assert table["o_info"].tolist() == [3.0, 12.0]
-    assert table["o_info_se"].tolist() == pytest.approx([0.3, 1.2])
-    assert (table["estimator"] == "fmmi").all()
-    assert table.attrs["estimator_settings"] == {
-        "device": "cpu",
-        "n_steps": 50,
-        "copula": "gaussian",
-        "copula_dof": None,
-    }
-    assert "torch" in table.attrs["versions"]
+    alone = score_groups(frame, groups=[(3, 4, 5)], estimator="fmmi", seed=7, device="cpu", **options)
+    assert both["group_id"].tolist() == ["0-1-2", "3-4-5"] and (both["estimator"] == "fmmi").all()
+    np.testing.assert_allclose(alone["o_info"].to_numpy(), both["o_info"].to_numpy()[1:], rtol=1e-6)
+    assert np.isfinite(both[["o_info", "o_info_se", "tc", "tc_se"]].to_numpy()).all()
+    settings = both.attrs["estimator_settings"]
+    assert settings["copula_dof"] is None and settings["residual"] in ("mlp", "radial")
+    assert settings["max_steps"] == 30 and len(settings["best_step"]) == 2 and settings["device"] == "cpu"
+    assert "torch" in both.attrs["versions"]
+    with pytest.raises(TypeError, match="unknown FMMI option"):
+        score_groups(frame, estimator="fmmi", n_steps=50)
 
 
 def test_real_data_triplets(shared_data):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import ar1, planted_subject
+from _cohorts import ar1, planted_subject
 from scipy import stats as sps
 
 from fmmi_neuro.io.timeseries import RegionTimeSeries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REDUNDANCY, SYNERGY, ar1, planted_subject
+from _cohorts import REDUNDANCY, SYNERGY, ar1, planted_subject
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 

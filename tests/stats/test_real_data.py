@@ -20,6 +20,7 @@ def hcp(shared_data):
     return Cohort.from_region_tables(shared_data / "hcp7_aal2", t_r=0.72)
 
 
+@pytest.mark.filterwarnings("ignore:.*have the same ranks:UserWarning")
 def test_time_shift_p_values_uniform_on_shuffled_hcp(hcp):
     """Each triplet takes 3 regions from 3 different subjects (independent, real BOLD autocorrelation
     and drift): the time-shift null must give ~uniform p-values (KS) and the nominal FPR."""

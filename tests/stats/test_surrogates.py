@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ar1
+from _cohorts import ar1
 from scipy import stats as sps
 
 from fmmi_neuro.stats.surrogates import (

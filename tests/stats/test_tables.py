@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import planted_subject
+from _cohorts import planted_subject
 
 from fmmi_neuro.stats.cohort import score_cohort
 from fmmi_neuro.stats.group_level import group_statistics
