@@ -36,6 +36,7 @@ _PUBLIC: dict[str, str] = {
     "load_region_table": "fmmi_neuro.io.tables",
     # scoring
     "score_groups": "fmmi_neuro.scoring.score",
+    "iter_score_groups": "fmmi_neuro.scoring.score",
     "two_stage_score": "fmmi_neuro.scoring.two_stage",
     "network_groups": "fmmi_neuro.scoring.designs",
     "random_groups": "fmmi_neuro.scoring.designs",

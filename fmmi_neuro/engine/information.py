@@ -74,10 +74,11 @@ class InfoResult:
     device : str
     seconds : float
     settings : dict
-        fmmi: the options, the seed and what ``fit`` decided: ``copula_dof`` (the Student-t copula's
-        degrees of freedom, ``None`` for the Gaussian copula), ``residual``, the budget, each fold's kept
-        ``best_step`` and ``steps``, ``identity_weight`` and ``gaussian_part`` (the closed-form Gaussian
-        part of TC and Omega, in nats; the network added the rest). gaussian_copula: how it was computed.
+        fmmi: the options, the seed and what ``fit`` decided (``MultiTimeFMMI.decisions``: ``tail_dof``,
+        ``copula_dof`` (``None``: the Gaussian copula), ``gaussianize``, ``residual``, the budget, each
+        fold's kept ``best_step`` and ``steps``), ``identity_weight`` and ``gaussian_part`` (the
+        closed-form Gaussian part of TC and Omega, in nats; the network added the rest).
+        gaussian_copula: how it was computed.
 
     Examples
     --------
@@ -225,12 +226,8 @@ def _fmmi(arrays: list[np.ndarray], estimator: MultiTimeFMMI, start: float) -> I
     settings = {
         **estimator.options(),
         "seed": estimator.seed,
-        "copula_dof": estimator.copula_dof_,
-        "residual": estimator.residual_,
-        **estimator.budget_,
+        **estimator.decisions(),
         "identity_weight": float(terms["identity_weight"][0]),
         "gaussian_part": {"tc": float(terms["tc_gauss"][0]), "o_info": float(terms["o_info_gauss"][0])},
-        "best_step": [fold.report.best_step for fold in estimator.folds_],
-        "steps": [fold.report.steps for fold in estimator.folds_],
     }
     return _result(terms, arrays, "fmmi", str(estimator.x_.device), start, settings)

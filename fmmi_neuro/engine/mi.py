@@ -53,8 +53,7 @@ class MIResult:
         Bias-corrected Gaussian-copula MI included in ``value``, in ``unit``; the network's correction is
         ``value - gaussian_part``.
     settings : dict
-        The FMMI options, the seed and what ``fit`` decided (``copula_dof``, ``residual``, the budget,
-        the kept step of each fold).
+        The FMMI options, the seed and what ``fit`` decided (``MultiTimeFMMI.decisions``).
 
     Examples
     --------
@@ -177,13 +176,6 @@ def estimate_mi(
         device=str(estimator.x_.device),
         seconds=time.perf_counter() - start,
         gaussian_part=float(pick(terms.gauss[key])[0]),
-        settings={
-            **estimator.options(),
-            "seed": seed,
-            "copula_dof": estimator.copula_dof_,
-            "residual": estimator.residual_,
-            **estimator.budget_,
-            "best_step": [f.report.best_step for f in folds],
-        },
+        settings={**estimator.options(), "seed": seed, **estimator.decisions()},
     )
     return result.to(unit)

@@ -19,6 +19,8 @@ from ..engine.information import MIN_SAMPLES
 ESTIMATORS = ("gaussian_copula", "fmmi")
 TERMS = ("o_info", "tc", "dtc", "s_info")
 TERM_COLUMNS = tuple(key for term in TERMS for key in (term, f"{term}_se"))
+COLUMNS = ("group_id", "regions", "region_names", "size", *TERM_COLUMNS, "unit", "estimator", "status")
+"""Columns of every group score table, in order (``group_frame``)."""
 SIGN_CONVENTION = "Omega = TC - DTC; > 0 redundancy, < 0 synergy"
 STATUSES = {
     "ok": "finite estimate (and, with a null, finite surrogate values)",
@@ -112,21 +114,26 @@ def group_frame(
     """
     groups = np.sort(np.asarray(groups, dtype=np.int64), axis=1)
     factor = unit_factor(unit)
-    names = None if region_names is None else list(region_names)
+    rows = groups.tolist()
+    n_names = int(groups.max()) + 1 if groups.size else 0
+    names = [f"region_{i}" for i in range(n_names)] if region_names is None else list(region_names)
+    index_text = np.array([str(j) for j in range(max(len(names), n_names))], dtype=object)
     frame = pd.DataFrame(
         {
-            "group_id": ["-".join(map(str, g)) for g in groups],
-            "regions": [tuple(int(i) for i in g) for g in groups],
-            "region_names": [
-                tuple(f"region_{i}" for i in g) if names is None else tuple(names[i] for i in g)
-                for g in groups
-            ],
+            "group_id": list(map("-".join, index_text[groups].tolist())),
+            "regions": list(map(tuple, rows)),
+            "region_names": [tuple(names[i] for i in r) for r in rows],
             "size": np.full(groups.shape[0], groups.shape[1], dtype=np.int64),
         }
     )
     status = estimate_status(terms)
     for key in TERM_COLUMNS:
-        frame[key] = np.where(status == "ok", terms[key], np.nan) * factor
+        value = np.asarray(terms[key], dtype=np.float64).reshape(-1)
+        if value.shape != (len(rows),):
+            raise ValueError(
+                f"the estimator returned {value.shape} values for '{key}'; expected {len(rows)}."
+            )
+        frame[key] = np.where(status == "ok", value, np.nan) * factor
     frame["unit"] = unit
     frame["estimator"] = estimator
     frame["status"] = status

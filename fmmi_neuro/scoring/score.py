@@ -16,7 +16,7 @@ import pandas as pd
 
 from fmmi_neuro._docs import fill_doc
 from fmmi_neuro._validation import check_in, check_positive_int, check_seed
-from fmmi_neuro.scoring.frames import TERM_COLUMNS, check_region_data, unit_factor
+from fmmi_neuro.scoring.frames import check_region_data, group_frame
 from fmmi_neuro.scoring.groups import DEFAULT_CHUNK_SIZE, check_groups, iter_all_groups, iter_chunks
 
 ESTIMATORS = ("fmmi", "gaussian_copula")
@@ -25,7 +25,8 @@ SIGN_CONVENTION = (
     "O-information Omega = TC - DTC; Omega > 0: redundancy-dominated, Omega < 0: synergy-dominated "
     "(Rosas et al. 2019). S-information = TC + DTC."
 )
-COLUMNS = ("group_id", "regions", "region_names", "size", *TERM_COLUMNS, "unit", "estimator")
+FMMI_CHUNK_SIZE = 4096
+"""Groups per table chunk for fmmi (the engine evaluates them in smaller, memory-bounded chunks)."""
 
 
 def installed_versions(*packages: str) -> dict[str, str]:
@@ -60,25 +61,6 @@ def _chunked_groups(
             start = stop
 
     return runs(), len(checked)
-
-
-def _frame(chunk: np.ndarray, terms: dict[str, np.ndarray], names: list[str], factor: float) -> dict:
-    rows = chunk.tolist()
-    index_text = np.array([str(j) for j in range(len(names))], dtype=object)
-    columns: dict[str, Any] = {
-        "group_id": list(map("-".join, index_text[chunk].tolist())),
-        "regions": list(map(tuple, rows)),
-        "region_names": [tuple(names[i] for i in r) for r in rows],
-        "size": np.full(len(rows), chunk.shape[1], dtype=np.int64),
-    }
-    for key in TERM_COLUMNS:
-        value = np.asarray(terms[key], dtype=np.float64).reshape(-1)
-        if value.shape != (len(rows),):
-            raise ValueError(
-                f"the estimator returned {value.shape} values for '{key}'; expected {len(rows)}."
-            )
-        columns[key] = value * factor
-    return columns
 
 
 @fill_doc
@@ -134,9 +116,11 @@ def score_groups(
     pandas.DataFrame
         Columns ``group_id`` (sorted indices joined by "-"), ``regions`` (tuple of int), ``region_names``
         (tuple of str), ``size``, ``o_info``, ``o_info_se``, ``tc``, ``tc_se``, ``dtc``, ``dtc_se``,
-        ``s_info``, ``s_info_se`` (in ``unit``; stderr NaN for the copula), ``unit``, ``estimator``.
+        ``s_info``, ``s_info_se`` (in ``unit``; stderr NaN for the copula), ``unit``, ``estimator`` and
+        ``status`` (``"ok"``, or ``"nonfinite"`` with NaN values: see ``frames.STATUSES``).
         ``df.attrs`` records the unit, the sign convention, the estimator and its settings, the seed,
-        the data shape and source, and package versions.
+        the data shape and source, and package versions. For every group of a large atlas without holding
+        the table in memory, stream ``iter_score_groups`` into ``fn.save_table``.
 
     Raises
     ------
@@ -155,6 +139,41 @@ def score_groups(
     >>> table["group_id"].tolist()
     ['0-1-2', '0-1-3', '0-2-3', '1-2-3']
     """
+    chunks = iter_score_groups(
+        data,
+        groups=groups,
+        size=size,
+        estimator=estimator,
+        unit=unit,
+        chunk_size=chunk_size,
+        seed=seed,
+        device=device,
+        progress=progress,
+        **options,
+    )
+    parts = list(chunks)
+    table = pd.concat(parts, ignore_index=True)
+    table.attrs = parts[-1].attrs
+    return table
+
+
+def iter_score_groups(
+    data: Any,
+    *,
+    groups: Iterable[Iterable[int | str]] | np.ndarray | None = None,
+    size: int = 3,
+    estimator: str = "gaussian_copula",
+    unit: str = "nats",
+    chunk_size: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = False,
+    **options: Any,
+) -> Iterator[pd.DataFrame]:
+    """``score_groups`` chunk by chunk: yields tables of at most ``chunk_size`` groups, in order, each with
+    the full ``attrs``, so memory stays flat in the number of groups (e.g. every triplet of a 400-region
+    atlas: ``fn.save_table(fn.iter_score_groups(ts), "triplets.parquet")``). Arguments as ``score_groups``;
+    everything is checked before the first group is scored."""
     check_in(estimator, ESTIMATORS, "estimator")
     check_in(unit, UNITS, "unit")
     size = check_positive_int(size, "size", minimum=3)
@@ -191,58 +210,44 @@ def score_groups(
 
     else:
         fitted: dict[int, MultiTimeFMMI] = {}
-        chunks, total = _chunked_groups(groups, size, n_regions, names, chunk_size or 4096)
+        chunks, total = _chunked_groups(groups, size, n_regions, names, chunk_size or FMMI_CHUNK_SIZE)
         settings = {"device": device, **fmmi_options}
 
         def kernel(chunk: np.ndarray) -> dict[str, np.ndarray]:
             k = chunk.shape[1]
             if k not in fitted:
                 fitted[k] = MultiTimeFMMI(**fmmi_options, group_size=k, seed=seed, device=device).fit(arr)
-                settings.update(fitted_settings(fitted[k]))
+                settings.update(fitted[k].decisions())
             return fitted[k].score(chunk)
 
-    factor = unit_factor(unit)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=f"scoring groups ({estimator})", unit="group")
-    parts = []
-    for chunk in chunks:
-        parts.append(pd.DataFrame(_frame(chunk, kernel(chunk), names, factor)))
+    try:
+        for chunk in chunks:
+            table = group_frame(chunk, kernel(chunk), region_names=names, unit=unit, estimator=estimator)
+            table.attrs = {
+                "unit": unit,
+                "sign_convention": SIGN_CONVENTION,
+                "estimator": estimator,
+                "estimator_settings": {k: _plain(v) for k, v in settings.items()},
+                "seed": seed,
+                "n_samples": n_samples,
+                "n_regions": n_regions,
+                "n_groups": total,
+                "source": {k: _plain(v) for k, v in meta.items()},
+                "versions": installed_versions(
+                    "fmmi-neuro", "numpy", "scipy", "pandas", *(("torch",) if estimator == "fmmi" else ())
+                ),
+            }
+            if bar is not None:
+                bar.update(len(chunk))
+            yield table
+    finally:
         if bar is not None:
-            bar.update(len(chunk))
-    if bar is not None:
-        bar.close()
-    table = pd.concat(parts, ignore_index=True)
-    table["unit"] = unit
-    table["estimator"] = estimator
-    table = table.loc[:, list(COLUMNS)]
-    table.attrs = {
-        "unit": unit,
-        "sign_convention": SIGN_CONVENTION,
-        "estimator": estimator,
-        "estimator_settings": {k: _plain(v) for k, v in settings.items()},
-        "seed": seed,
-        "n_samples": n_samples,
-        "n_regions": n_regions,
-        "n_groups": total,
-        "source": {k: _plain(v) for k, v in meta.items()},
-        "versions": installed_versions(
-            "fmmi-neuro", "numpy", "scipy", "pandas", *(("torch",) if estimator == "fmmi" else ())
-        ),
-    }
-    return table
-
-
-def fitted_settings(estimator: Any) -> dict[str, Any]:
-    """What a fitted ``MultiTimeFMMI`` decided from the data, for a table's ``attrs``."""
-    return {
-        "copula_dof": estimator.copula_dof_,
-        "residual": estimator.residual_,
-        **estimator.budget_,
-        "best_step": [fold.report.best_step for fold in estimator.folds_],
-    }
+            bar.close()
 
 
 def _plain(value: Any) -> Any:

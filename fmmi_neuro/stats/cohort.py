@@ -17,12 +17,12 @@ import pandas as pd
 from scipy import signal
 
 from .._validation import check_in, check_positive_int, check_seed
-from ..scoring.frames import ESTIMATORS, SIGN_CONVENTION, as_data, group_frame, group_terms
+from ..scoring.frames import COLUMNS, ESTIMATORS, SIGN_CONVENTION, as_data, group_frame, group_terms
 from ..scoring.groups import check_groups, iter_all_groups
-from ..scoring.score import COLUMNS, installed_versions
+from ..scoring.score import installed_versions
 from .nulls import NULL_METHODS, surrogate_test
 
-SUBJECT_COLUMNS = ("subject", *COLUMNS, "status")
+SUBJECT_COLUMNS = ("subject", *COLUMNS)
 NULL_COLUMNS = (
     "null_method",
     "n_surrogates",

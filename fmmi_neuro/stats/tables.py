@@ -7,7 +7,9 @@ stored as JSON under the key ``fmmi_neuro`` of the Parquet schema metadata; tupl
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +39,17 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
-def save_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, Any] | None = None) -> Path:
+def save_table(
+    table: pd.DataFrame | Iterable[pd.DataFrame], path: str | Path, *, metadata: dict[str, Any] | None = None
+) -> Path:
     """Write ``table`` to Parquet with ``table.attrs`` (plus ``metadata``) in the schema metadata.
 
     Parameters
     ----------
-    table : DataFrame
-        A score or statistics table.
+    table : DataFrame, or iterable of DataFrame
+        A score or statistics table, or its chunks (e.g. ``fn.iter_score_groups(...)``), written one
+        after the other as they come (to a temporary file renamed at the end), so a table larger than
+        memory can be saved; the metadata are the ``attrs`` of the first chunk.
     path : str or Path
         Output file; parent folders are created.
     metadata : dict, optional
@@ -55,30 +61,48 @@ def save_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, Any
     Path
         The written file.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"'table' must be a pandas DataFrame; got {type(table).__name__}.")
+    chunks = iter([table]) if isinstance(table, pd.DataFrame) else iter(table)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {**table.attrs, **(metadata or {})}
-    meta.setdefault("sign_convention", SIGN_CONVENTION)
-    meta.setdefault("versions", package_versions())
+    first = next(chunks, None)
+    if not isinstance(first, pd.DataFrame):
+        raise TypeError(f"'table' must be a pandas DataFrame or chunks of one; got {type(first).__name__}.")
     tuple_columns = [
         c
-        for c in table.columns
-        if table[c].dtype == object and table[c].map(type).eq(tuple).all() and len(table)
+        for c in first.columns
+        if first[c].dtype == object and len(first) and first[c].map(type).eq(tuple).all()
     ]
+    meta = {**first.attrs, **(metadata or {})}
+    meta.setdefault("sign_convention", SIGN_CONVENTION)
+    meta.setdefault("versions", package_versions())
+    payload = json.dumps({"attrs": _plain(meta), "tuple_columns": tuple_columns}).encode()
+    temporary = path.with_name(f".{path.name}.partial")
+    writer = None
+    try:
+        for chunk in itertools.chain([first], chunks):
+            arrow = _arrow(chunk, tuple_columns)
+            if writer is None:
+                schema = arrow.schema.with_metadata({**(arrow.schema.metadata or {}), METADATA_KEY: payload})
+                writer = pq.ParquetWriter(temporary, schema)
+            writer.write_table(arrow.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    temporary.replace(path)
+    return path
+
+
+def _arrow(table: pd.DataFrame, tuple_columns: list[str]):
+    """A pyarrow table of ``table`` without its attrs, tuple columns as lists."""
+    import pyarrow as pa
+
     frame = table.copy()
     frame.attrs = {}
     for column in tuple_columns:
         frame[column] = frame[column].map(list)
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    payload = json.dumps({"attrs": _plain(meta), "tuple_columns": tuple_columns})
-    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), METADATA_KEY: payload.encode()})
-    pq.write_table(arrow, path)
-    return path
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def load_table(path: str | Path) -> pd.DataFrame:

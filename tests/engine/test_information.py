@@ -18,7 +18,14 @@ from fmmi_neuro.engine.gaussian.closed_form import information_truth
 from fmmi_neuro.engine.information import InfoResult, information
 
 TINY = {"max_steps": 30, "min_steps": 30, "eval_every": 10, "width": 16, "batch_size": 256, "n_draws": 1}
-GAUSSIAN_ONLY = {"max_steps": 0, "min_steps": 0, "width": 16, "batch_size": 64, "n_draws": 1}
+GAUSSIAN_ONLY = {
+    "max_steps": 0,
+    "min_steps": 0,
+    "gaussianize": False,
+    "width": 16,
+    "batch_size": 64,
+    "n_draws": 1,
+}
 """No training: the field is the untrained one, u = u_Gauss."""
 FAST = {"max_steps": 200, "min_steps": 100, "n_draws": 2, "width": 32}
 """The old accuracy budget (a few seconds per fit on a 2-core CPU); used by the slow tests."""

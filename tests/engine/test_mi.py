@@ -17,7 +17,15 @@ from fmmi_neuro.engine.gaussian.terms import gaussian_term_influence, gaussian_t
 from fmmi_neuro.engine.mi import MIN_SAMPLES, MIResult, estimate_mi
 
 FAST = {"max_steps": 30, "min_steps": 30, "eval_every": 10, "width": 16, "batch_size": 256, "n_draws": 1}
-GAUSSIAN_ONLY = {"max_steps": 0, "min_steps": 0, "width": 16, "batch_size": 64, "n_draws": 1}
+FAST["gaussianize"] = False  # multivariate x, y: the closed-form part is then the Gaussian copula's
+GAUSSIAN_ONLY = {
+    "max_steps": 0,
+    "min_steps": 0,
+    "gaussianize": False,
+    "width": 16,
+    "batch_size": 64,
+    "n_draws": 1,
+}
 """No training: the field is the untrained one, u = u_Gauss."""
 VARIANTS = ["conditional", "joint"]
 

@@ -12,7 +12,7 @@ import pytest
 from fmmi_neuro import score_groups
 from fmmi_neuro.engine.gaussian.closed_form import information_truth, random_covariance
 from fmmi_neuro.engine.gaussian.copula import gaussian_copula_information
-from fmmi_neuro.scoring.score import COLUMNS
+from fmmi_neuro.scoring.frames import COLUMNS
 
 NAMES = ["PreCG_L", "PreCG_R", "SFG_L", "SFG_R", "MFG_L", "MFG_R"]
 

@@ -32,14 +32,16 @@ from fmmi_neuro._validation import (
 )
 from fmmi_neuro.engine._device import resolve_device
 from fmmi_neuro.engine.blocks import contiguous_folds, split_validation
-from fmmi_neuro.engine.fmmi.divergence import divergence, rademacher
+from fmmi_neuro.engine.fmmi.divergence import hutchinson_divergence, rademacher
 from fmmi_neuro.engine.fmmi.field import MultiTimeField
+from fmmi_neuro.engine.fmmi.gaussianize import GAUSSIANIZE_MIN_DOF, gaussianize
 from fmmi_neuro.engine.fmmi.paths import Path, PathMixture, cyclic_derangement, interpolate
 from fmmi_neuro.engine.fmmi.settings import FMMISettings, resolve_budget, resolve_residual
 from fmmi_neuro.engine.fmmi.terms import AUTO_SECOND_IDENTITY_MAX_VARS, PathTerms, omega_terms
 from fmmi_neuro.engine.fmmi.training import TrainingReport, train_field
 from fmmi_neuro.engine.gaussian.copula import copula_transform
-from fmmi_neuro.engine.gaussian.student_t import influence_rows, resolve_dof, scatter
+from fmmi_neuro.engine.gaussian.marginals import whiten
+from fmmi_neuro.engine.gaussian.student_t import influence_rows, resolve_dof, scatter, select_dof
 from fmmi_neuro.engine.gaussian.terms import gaussian_term_influence, gaussian_terms
 
 MIN_SAMPLES = 100
@@ -90,8 +92,14 @@ class MultiTimeFMMI(FMMISettings):
     ----------
     n_samples_, dims_ : int, tuple of int
         Samples and the dimension of each variable seen by ``fit``.
+    tail_dof_ : float or None
+        ``gaussian.student_t.select_dof`` of the data: the best Student-t copula's degrees of freedom
+        (``None``: the Gaussian copula fits best); decides ``copula="auto"`` and where ``gaussianize``
+        applies.
     copula_dof_ : float or None
         Degrees of freedom of the Student-t copula used (``None``: the Gaussian copula).
+    gaussianize_ : GaussianizeReport or None
+        What the per-variable Gaussianizing maps did (``None``: not tried).
     residual_ : {"mlp", "radial"}
     budget_ : dict
         Resolved ``max_steps``, ``min_steps`` and ``n_draws``.
@@ -160,8 +168,19 @@ class MultiTimeFMMI(FMMISettings):
         if self.paths == "terms" and size < 3:
             raise ValueError(f"O-information needs groups of at least 3 variables; got {size}.")
         device = resolve_device(self.device)
-        self.copula_dof_ = resolve_dof(self.copula, np.hstack(arrays), list(dims))
+        raw = np.hstack(arrays)
+        enough = n > 2 * raw.shape[1]
+        needs_tail = enough and (self.copula == "auto" or (self.gaussianize and max(dims) > 1))
+        self.tail_dof_ = select_dof(raw) if needs_tail else None
+        self.copula_dof_ = resolve_dof(self.copula, raw, list(dims), tail_dof=self.tail_dof_)
         x = copula_transform(arrays, self.copula_dof_)
+        self.gaussianize_ = None
+        light_tails = self.tail_dof_ is None or self.tail_dof_ >= GAUSSIANIZE_MIN_DOF
+        if self.gaussianize and self.copula_dof_ is None and light_tails and max(dims) > 1:
+            mapped, self.gaussianize_ = gaussianize(x, dims, seed=self.seed)
+            if self.gaussianize_.best_step > 0:
+                starts = np.concatenate([[0], np.cumsum(dims)])
+                x = np.hstack([whiten(mapped[:, a:b]) for a, b in zip(starts[:-1], starts[1:], strict=True)])
         self.n_samples_, self.dims_, self.size_ = n, dims, size
         self.scatter_ = scatter(x, self.copula_dof_)
         rows, self.influence_factor_ = influence_rows(x - x.mean(axis=0), self.scatter_, self.copula_dof_)
@@ -220,6 +239,20 @@ class MultiTimeFMMI(FMMISettings):
             bar.close()
         self.seconds_fit_ = time.perf_counter() - start
         return self
+
+    def decisions(self) -> dict[str, Any]:
+        """What ``fit`` decided from the data, as plain values (for a result's ``settings``)."""
+        self._check_fitted()
+        flows = self.gaussianize_
+        return {
+            "tail_dof": self.tail_dof_,
+            "copula_dof": self.copula_dof_,
+            "gaussianize": None if flows is None else {"kept_step": flows.best_step, "gain": flows.gain},
+            "residual": self.residual_,
+            **self.budget_,
+            "best_step": [fold.report.best_step for fold in self.folds_],
+            "steps": [fold.report.steps for fold in self.folds_],
+        }
 
     def _mixture(self, n_vars: int, size: int) -> PathMixture:
         if self.paths == "diagonal":
@@ -429,12 +462,16 @@ class MultiTimeFMMI(FMMISettings):
             z, _ = interpolate(joint, source, tau)
             z = layout.to_flat(z)
             inputs = net.inputs(tau, active, members, layout, index)
+            if int(moving.sum()) <= self.exact_max_dim:
+                with torch.no_grad():
+                    total += net.residual_divergence(z, inputs, layout, moving)
+                continue
             probes = fold.probes[r][:, index].permute(1, 0, 2)[None]
 
             def residual(z: torch.Tensor, inputs=inputs) -> torch.Tensor:
                 return net.residual_field(z, inputs, layout)
 
-            total += divergence(residual, z, moving, exact_max_dim=self.exact_max_dim, probes=probes)
+            total += hutchinson_divergence(residual, z, moving, probes=probes)
         return (-total / n_draws).cpu().double().numpy()
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from fmmi_neuro.engine.fmmi.divergence import exact_divergence
 from fmmi_neuro.engine.fmmi.gaussian_field import block_diagonal, field_matrices
 
 RADIAL_WIDTH = 64
@@ -250,3 +251,49 @@ class MultiTimeField(nn.Module):
         alpha, beta, gamma = (coef[..., j : j + 1][..., layout.owner, 0] for j in range(3))
         gauss = (inputs.a @ w[..., None])[..., 0]
         return (alpha * z + beta * w + gamma * gauss) * inputs.coord_active
+
+    def residual_divergence(
+        self, z: torch.Tensor, inputs: FieldInputs, layout: GroupLayout, moving: torch.Tensor
+    ) -> torch.Tensor:
+        """Exact ``sum_{c in moving} d r_c / d z_c`` at z (C, N, D_S) -> (C, N).
+
+        For the MLP residual the derivatives are carried forward by hand with the network: one forward
+        pass plus one hidden-layer product per moving coordinate, all coordinates batched (about half the
+        work of a Jacobian-vector product per coordinate, without its overhead). The radial residual
+        uses ``divergence.exact_divergence``.
+        """
+        if self.residual != "mlp":
+
+            def residual(q: torch.Tensor) -> torch.Tensor:
+                return self.residual_field(q, inputs, layout)
+
+            return exact_divergence(residual, z, moving)
+        net = self.net
+        z = z * inputs.coord_active
+        w = (inputs.precision @ z[..., None])[..., 0]
+        quad = (z * w).sum(-1, keepdim=True)
+        norm = torch.log1p(quad.clamp(min=0.0))
+        d_norm = torch.where(quad > 0, 2.0 * w / (1.0 + quad), torch.zeros_like(w))
+        active = inputs.active.to(z.dtype)
+        zm = layout.to_members(z)
+        features = torch.cat([zm, zm * zm, self.embed(inputs.tau)], dim=-1) * active[..., None]
+        flat = inputs.members.reshape(-1)
+        w_in = torch.index_select(net.w_in, 0, flat).view(*inputs.members.shape, *net.w_in.shape[1:])
+        w_out = torch.index_select(net.w_out, 0, flat).view(*inputs.members.shape, *net.w_out.shape[1:])
+        pre = torch.einsum("cnkf,ckfw->cnw", features, w_in) + norm @ net.w_global + net.b_in
+        coords = torch.nonzero(moving).flatten()
+        member, position = layout.owner[coords], layout.padded[coords] % layout.d_max
+        gate = active[..., member].permute(2, 0, 1)[..., None]  # (m, C, N, 1)
+        value = z[..., coords].permute(2, 0, 1)[..., None]
+        d_pre = gate * (
+            w_in[:, member, position].transpose(0, 1)[:, :, None]
+            + 2.0 * value * w_in[:, member, layout.d_max + position].transpose(0, 1)[:, :, None]
+        ) + d_norm[..., coords].permute(2, 0, 1)[..., None] * net.w_global[0]
+        sig = torch.sigmoid(pre)
+        hidden, d_hidden = pre * sig, sig * (1.0 + pre * (1.0 - sig)) * d_pre
+        for i in range(0, len(net.hidden), 2):
+            pre = hidden @ net.hidden[i] + net.hidden[i + 1]
+            sig = torch.sigmoid(pre)
+            hidden, d_hidden = pre * sig, sig * (1.0 + pre * (1.0 - sig)) * (d_hidden @ net.hidden[i])
+        out_weights = w_out[:, member, :, position][:, :, None]  # (m, C, 1, W): advanced indices first
+        return ((d_hidden * out_weights).sum(-1) * gate[..., 0]).sum(0)

@@ -26,12 +26,13 @@ held-out loss rose from its first steps at 34 rows per coordinate (n = 1,200, 2 
 283 (n = 10,000); the radial residual learned at both but, on scalar Student-t systems at n = 10,000, less
 than the MLP. 100 lies between the two regimes (their geometric mean is 98)."""
 
-ONE_SYSTEM_BUDGET = {"max_steps": 4000, "min_steps": 2000, "n_draws": 4}
-MANY_GROUPS_BUDGET = {"max_steps": 2000, "min_steps": 600, "n_draws": 1}
-"""``max_steps``, ``min_steps`` and ``n_draws`` left at ``None``: one system (every variable in the one
-group scored, as ``information`` and ``estimate_mi`` do) gets the larger budget; a field shared by many
-groups of an atlas (``score_groups``) stops sooner and evaluates each held-out sample once, because its
-cost is the evaluation of every group (``benchmarks/RESULTS.md``, "FMMI throughput")."""
+ONE_SYSTEM_BUDGET = {"max_steps": 16000, "min_steps": 1000, "n_draws": 4}
+MANY_GROUPS_BUDGET = {"max_steps": 4000, "min_steps": 600, "n_draws": 1}
+"""``max_steps``, ``min_steps`` and ``n_draws`` left at ``None``. Training ends when the validation loss
+stops improving (``training``); ``max_steps`` only caps it. One system (every variable in the one group
+scored, as ``information`` and ``estimate_mi`` do) gets the larger cap and four evaluation draws per
+sample; a field shared by many groups of an atlas (``score_groups``) evaluates each held-out sample once,
+because its cost is the evaluation of every group (``benchmarks/RESULTS.md``, "FMMI throughput")."""
 
 
 @dataclass(kw_only=True)
@@ -56,13 +57,14 @@ class FMMISettings:
         batch_size : int
             Rows per step.
         lr, weight_decay : float
-            AdamW learning rate (cosine-decayed over ``max_steps``) and weight decay.
+            AdamW learning rate (lowered when the validation loss stalls) and weight decay.
         ema_window : int
             Validation, early stopping and the estimate use an exponential moving average of the weights
             over about this many steps.
         eval_every, patience : int
-            Validate every ``eval_every`` steps; after ``min_steps``, stop when the validation loss has not
-            improved for ``patience`` validations; the weights with the best validation loss are kept.
+            Validate every ``eval_every`` steps; after ``patience`` validations without improvement the
+            learning rate drops (twice), the next such stall ends training (not before ``min_steps``);
+            the weights with the best validation loss are kept.
         val_fraction : float
             Share of each training fold held out (contiguously, at its end) for validation.
         max_val_rows : int
@@ -84,6 +86,10 @@ class FMMISettings:
             Rank-to-normal marginals with the sample covariance (``"gaussian"``), rank-to-Student-t with
             that many degrees of freedom (> 2) and the Student-t scatter, or ``"auto"``
             (``gaussian.student_t.resolve_dof``: Student-t only where it moves the Gaussian part a lot).
+        gaussianize : bool
+            Learn an invertible map per multivariate variable that makes the joint as Gaussian as
+            possible (``fmmi.gaussianize``), on rank-to-normal coordinates; kept only where it raises the
+            held-out likelihood. Scalar variables (regions) are never mapped.
     """
 
     width: int = 128
@@ -106,6 +112,7 @@ class FMMISettings:
     n_draws: int | None = None
     exact_max_dim: int = 16
     copula: str | float = "auto"
+    gaussianize: bool = True
 
     def __post_init__(self) -> None:
         self.validate()
@@ -145,6 +152,8 @@ class FMMISettings:
                 check()
             except ValueError as err:
                 problems.append(str(err).rstrip("."))
+        if not isinstance(self.gaussianize, (bool, np.bool_)):
+            problems.append(f"'gaussianize' must be True or False; got {self.gaussianize!r}")
         if problems:
             raise ValueError("invalid FMMI option(s): " + "; ".join(problems) + ".")
 

@@ -74,7 +74,9 @@ def check_copula(copula: str | float) -> str | float:
     return float(copula)
 
 
-def resolve_dof(copula: str | float, x: np.ndarray, dims: Sequence[int]) -> float | None:
+def resolve_dof(
+    copula: str | float, x: np.ndarray, dims: Sequence[int], tail_dof: float | None | str = "select"
+) -> float | None:
     """Degrees of freedom of the marginal transform; ``None`` is the Gaussian copula.
 
     Parameters
@@ -87,6 +89,8 @@ def resolve_dof(copula: str | float, x: np.ndarray, dims: Sequence[int]) -> floa
         Raw samples, variables side by side.
     dims : sequence of int
         Dimension of each variable.
+    tail_dof : float or None, optional
+        ``select_dof(x)`` when the caller has it already (it is the costly step); ``"select"`` computes it.
     """
     copula = check_copula(copula)
     if copula == "gaussian":
@@ -95,7 +99,7 @@ def resolve_dof(copula: str | float, x: np.ndarray, dims: Sequence[int]) -> floa
         return copula
     if x.shape[0] <= 2 * x.shape[1]:  # too few samples to fit a scatter per candidate
         return None
-    dof = select_dof(x)
+    dof = select_dof(x) if tail_dof == "select" else tail_dof
     if dof is None:
         return None
     omega_shift, tc_gain = gaussian_part_shift(x, dims, dof)

@@ -27,16 +27,19 @@ from fmmi_neuro.scoring.frames import fmmi_group_terms
 KEYS = ("o_info", "tc", "dtc", "s_info")
 SCORE_KEYS = {*KEYS, *(f"{k}_se" for k in KEYS), "tc_minus", "mi_one_rest", "identity_weight"}
 SCORE_KEYS |= {"tc_gauss", "o_info_gauss"}
-GAUSSIAN_ONLY = {"max_steps": 0, "min_steps": 0, "width": 16, "batch_size": 64}
+GAUSSIAN_ONLY = {"max_steps": 0, "min_steps": 0, "gaussianize": False, "width": 16, "batch_size": 64}
 """No training: the field is the untrained one, u = u_Gauss."""
 SYSTEM_DIMS = [1, 2, 2]
 
 
 @pytest.fixture(scope="module")
 def untrained_groups(regions):
-    """Groups of 3 of the 6 regions, untrained fields (u = u_Gauss), two draws per held-out sample."""
+    """Groups of 3 of the 6 regions, untrained fields (u = u_Gauss), two draws per held-out sample.
+
+    The radial residual's divergence goes through the generic Jacobian-vector products of
+    ``residual_field``, so replacing ``residual_field`` by an analytic field tests that machinery."""
     return MultiTimeFMMI(
-        group_size=3, copula="gaussian", seed=1, device="cpu", n_draws=2, **GAUSSIAN_ONLY
+        group_size=3, copula="gaussian", residual="radial", seed=1, device="cpu", n_draws=2, **GAUSSIAN_ONLY
     ).fit(regions[1])
 
 
@@ -49,10 +52,11 @@ def system_data():
 
 @pytest.fixture(scope="module")
 def untrained_system(system_data):
-    """One system of variables of dimensions 1, 2, 2, untrained fields, two draws."""
-    return MultiTimeFMMI(copula="gaussian", seed=2, device="cpu", n_draws=2, **GAUSSIAN_ONLY).fit(
-        system_data[1]
-    )
+    """One system of variables of dimensions 1, 2, 2, untrained fields, two draws (radial residual: see
+    ``untrained_groups``)."""
+    return MultiTimeFMMI(
+        copula="gaussian", residual="radial", seed=2, device="cpu", n_draws=2, **GAUSSIAN_ONLY
+    ).fit(system_data[1])
 
 
 def _sub(cov, est, members):
