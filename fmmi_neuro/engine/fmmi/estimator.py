@@ -170,7 +170,9 @@ class MultiTimeFMMI(FMMISettings):
         device = resolve_device(self.device)
         raw = np.hstack(arrays)
         enough = n > 2 * raw.shape[1]
-        needs_tail = enough and (self.copula == "auto" or (self.gaussianize and max(dims) > 1))
+        needs_tail = enough and (
+            "auto" in (self.copula, self.residual) or (self.gaussianize and max(dims) > 1)
+        )
         self.tail_dof_ = select_dof(raw) if needs_tail else None
         self.copula_dof_ = resolve_dof(self.copula, raw, list(dims), tail_dof=self.tail_dof_)
         x = copula_transform(arrays, self.copula_dof_)
@@ -189,7 +191,7 @@ class MultiTimeFMMI(FMMISettings):
         folds = contiguous_folds(n, self.n_folds)
         fit_rows, _ = split_validation(folds[0].train, self.val_fraction)
         self.residual_ = resolve_residual(
-            self.residual, len(fit_rows), size * max(dims), self.copula_dof_ is not None
+            self.residual, len(fit_rows), size * max(dims), self.tail_dof_, self.copula_dof_ is not None
         )
         padded = _pad(x, dims)
         x_t = torch.as_tensor(padded, dtype=torch.float32, device=device)

@@ -26,6 +26,14 @@ held-out loss rose from its first steps at 34 rows per coordinate (n = 1,200, 2 
 283 (n = 10,000); the radial residual learned at both but, on scalar Student-t systems at n = 10,000, less
 than the MLP. 100 lies between the two regimes (their geometric mean is 98)."""
 
+AUTO_RADIAL_MAX_TAIL_DOF = 2.5
+"""``residual="auto"`` picks the radial residual where ``select_dof`` finds the heaviest tails of its grid.
+
+Measured (``benchmarks/RESULTS.md``): on five scalar variables sharing a nu = 1 scale (Omega 0.641,
+n = 1,200) the MLP gave 1.33 and the radial residual 0.77; three 5-dimensional ones (Omega 1.095): MLP
+2.84, radial 0.66-0.80. Student-t nu = 3 data select 3 and keep the MLP, which was better there (1.53
+against 1.39 at n = 1,200, truth 1.61)."""
+
 ONE_SYSTEM_BUDGET = {"max_steps": 16000, "min_steps": 1000, "n_draws": 4}
 MANY_GROUPS_BUDGET = {"max_steps": 4000, "min_steps": 600, "n_draws": 1}
 """``max_steps``, ``min_steps`` and ``n_draws`` left at ``None``. Training ends when the validation loss
@@ -193,13 +201,21 @@ def resolve_budget(settings: FMMISettings, one_system: bool) -> dict[str, int]:
     return budget
 
 
-def resolve_residual(residual: str, n_fit: int, n_moving: int, student_t: bool) -> str:
-    """The residual a field is built with: ``residual`` itself, or for ``"auto"`` the radial residual in
-    Student-t copula coordinates (there the data are elliptical, and an MLP over heavy-tailed inputs
-    overshot by up to 2 nats at n = 10,000) or below ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per
-    moving coordinate (``n_moving``: the coordinates of one group), else the MLP."""
+def resolve_residual(
+    residual: str, n_fit: int, n_moving: int, tail_dof: float | None, student_t: bool
+) -> str:
+    """The residual a field is built with: ``residual`` itself, or for ``"auto"`` the radial residual
+
+    - in Student-t copula coordinates (there the data are elliptical, and an MLP over heavy-tailed inputs
+      overshot by up to 2 nats at n = 10,000);
+    - for the heaviest tails, ``tail_dof`` (``select_dof``) at most ``AUTO_RADIAL_MAX_TAIL_DOF``;
+    - below ``AUTO_RADIAL_ROWS_PER_COORDINATE`` training rows per moving coordinate (``n_moving``: the
+      coordinates of one group);
+
+    and the MLP otherwise."""
     if residual != "auto":
         return residual
-    if student_t or n_fit < AUTO_RADIAL_ROWS_PER_COORDINATE * n_moving:
+    heavy = tail_dof is not None and tail_dof <= AUTO_RADIAL_MAX_TAIL_DOF
+    if student_t or heavy or n_fit < AUTO_RADIAL_ROWS_PER_COORDINATE * n_moving:
         return "radial"
     return "mlp"

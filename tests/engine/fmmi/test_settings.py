@@ -11,6 +11,7 @@ import pytest
 
 from fmmi_neuro.engine.fmmi import FMMISettings, MultiTimeFMMI
 from fmmi_neuro.engine.fmmi.settings import (
+    AUTO_RADIAL_MAX_TAIL_DOF,
     AUTO_RADIAL_ROWS_PER_COORDINATE,
     MANY_GROUPS_BUDGET,
     ONE_SYSTEM_BUDGET,
@@ -219,8 +220,10 @@ def test_resolve_budget_fills_only_what_the_user_left_out():
 
 def test_auto_residual_is_radial_in_student_t_coordinates_or_with_few_rows_per_coordinate():
     rows = AUTO_RADIAL_ROWS_PER_COORDINATE
-    assert resolve_residual("auto", 10 * rows, 10, student_t=False) == "mlp"
-    assert resolve_residual("auto", 10 * rows - 1, 10, student_t=False) == "radial"
-    assert resolve_residual("auto", 10 * rows, 10, student_t=True) == "radial"
-    assert resolve_residual("mlp", 1, 10, student_t=True) == "mlp"
-    assert resolve_residual("radial", 10**9, 1, student_t=False) == "radial"
+    assert resolve_residual("auto", 10 * rows, 10, None, student_t=False) == "mlp"
+    assert resolve_residual("auto", 10 * rows, 10, 3.0, student_t=False) == "mlp"
+    assert resolve_residual("auto", 10 * rows, 10, AUTO_RADIAL_MAX_TAIL_DOF, student_t=False) == "radial"
+    assert resolve_residual("auto", 10 * rows - 1, 10, None, student_t=False) == "radial"
+    assert resolve_residual("auto", 10 * rows, 10, None, student_t=True) == "radial"
+    assert resolve_residual("mlp", 1, 10, 2.5, student_t=True) == "mlp"
+    assert resolve_residual("radial", 10**9, 1, None, student_t=False) == "radial"
