@@ -440,7 +440,7 @@ class MultiTimeFMMI(FMMISettings):
             for shape in np.unique(shapes, axis=0):
                 rows = np.flatnonzero((shapes == shape).all(axis=1))
                 block = torch.as_tensor(subsets[rows], device=device)
-                pieces[rows] = self._correction(fold, block, Path.diagonal(size - 1))
+                pieces[rows] = self._correction(fold, block, Path.diagonal(size - 1), left_out=True)
             out["tc_minus"] = np.moveaxis(pieces[which.reshape(len(members), size)], 1, 2)
         if "mi_one_rest" in kinds:
             out["mi_one_rest"] = np.zeros((len(members), len(fold.test), size))
@@ -448,17 +448,22 @@ class MultiTimeFMMI(FMMISettings):
                 out["mi_one_rest"][..., i] = self._correction(fold, members_t, Path.one_moving(size, i))
         return out
 
-    def _correction(self, fold: FittedFold, members: torch.Tensor, path: Path) -> np.ndarray:
+    def _correction(
+        self, fold: FittedFold, members: torch.Tensor, path: Path, left_out: bool = False
+    ) -> np.ndarray:
         """Per-sample ``-div r_theta`` along ``path`` for groups ``members`` (C, m) on the fold's held-out
         rows, averaged over the fold's draws; (C, n_test). Groups go through in blocks of at most
         ``EVAL_ROWS`` group-rows, so memory does not grow with C."""
         block = self._chunk_size(None)
         parts = [
-            self._block_correction(fold, members[i : i + block], path) for i in range(0, len(members), block)
+            self._block_correction(fold, members[i : i + block], path, left_out)
+            for i in range(0, len(members), block)
         ]
         return np.concatenate(parts)
 
-    def _block_correction(self, fold: FittedFold, members: torch.Tensor, path: Path) -> np.ndarray:
+    def _block_correction(
+        self, fold: FittedFold, members: torch.Tensor, path: Path, left_out: bool
+    ) -> np.ndarray:
         net = fold.field
         x = self.x_[torch.as_tensor(fold.test, device=self.x_.device)]
         layout, index = net.layout(members)
@@ -472,7 +477,7 @@ class MultiTimeFMMI(FMMISettings):
             tau = path.times(fold.positions[r]).expand(len(members), -1, -1)
             z, _ = interpolate(joint, source, tau)
             z = layout.to_flat(z)
-            inputs = net.inputs(tau, active, members, layout, index)
+            inputs = net.inputs(tau, active, members, layout, index, left_out)
             if int(moving.sum()) <= self.exact_max_dim:
                 with torch.no_grad():
                     total += net.residual_divergence(z, inputs, layout, moving)

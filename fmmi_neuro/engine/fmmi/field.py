@@ -17,6 +17,13 @@ inactive member contributes exactly nothing.
 - ``"mlp"`` residual: an MLP over each active member's ``[z_j, z_j ** 2, time features]`` and the
   Mahalanobis statistic ``log(1 + z' S_tau^{-1} z)`` (the statistic elliptical dependence acts through; the
   squares pick up heteroscedastic dependence in a few hundred steps).
+
+Both also see whether the points lie on a leave-one-out diagonal (``FieldInputs.left_out``). A left-out
+member contributes nothing, so the field of a leave-one-out diagonal of S is that of the smaller group
+S - i and is evaluated there once for every group sharing it; the flag tells the network which of the two
+kinds of path it is on. Without it, on a weak-synergy Student-t triplet at n = 10,000 the leave-one-out
+terms were over-learned and Omega came out at -0.09 against a truth of -0.17; with it, -0.13 to -0.15
+(``benchmarks/RESULTS.md``).
 - ``"radial"`` residual: ``r_j = alpha_j z_j + beta_j (S_tau^{-1} z)_j + gamma_j (u_Gauss)_j`` with
   per-member coefficients from a small network of rotation-invariant statistics only, so it cannot
   memorise sample points and learns elliptical (shared-scale) dependence from a few hundred samples.
@@ -147,8 +154,7 @@ class FieldInputs:
 
     ``a`` and ``precision`` (``S_tau^{-1}``) do not depend on z, so a divergence (a derivative in z) can
     reuse them. Shapes: ``tau``/``active`` (C, N, k); ``a``/``precision`` (C, N, D_S, D_S); ``members``
-    (C, k);
-    ``coord_active`` (C, N, D_S).
+    (C, k); ``coord_active`` (C, N, D_S); ``left_out`` (C, N, 1), 1 on a leave-one-out diagonal.
     """
 
     tau: torch.Tensor
@@ -157,6 +163,7 @@ class FieldInputs:
     a: torch.Tensor
     precision: torch.Tensor
     coord_active: torch.Tensor
+    left_out: torch.Tensor
 
 
 class MultiTimeField(nn.Module):
@@ -196,9 +203,9 @@ class MultiTimeField(nn.Module):
         self.register_buffer("frequencies", math.pi * torch.arange(1, n_frequencies + 1, dtype=sigma.dtype))
         n_time = 1 + 2 * n_frequencies
         if residual == "mlp":
-            self.net = VariableMLP(len(dims), 2 * self.d_max + n_time, 1, self.d_max, width, depth, generator)
+            self.net = VariableMLP(len(dims), 2 * self.d_max + n_time, 2, self.d_max, width, depth, generator)
         else:
-            self.net = VariableMLP(len(dims), 2 + n_time, 1, 3, RADIAL_WIDTH, 2, generator)
+            self.net = VariableMLP(len(dims), 2 + n_time, 2, 3, RADIAL_WIDTH, 2, generator)
 
     def layout(self, members: torch.Tensor) -> tuple[GroupLayout, torch.Tensor]:
         """Layout of groups with member variables ``members`` (C, k) and the index of their coordinates in the
@@ -213,14 +220,28 @@ class MultiTimeField(nn.Module):
         return layout, index
 
     def inputs(
-        self, tau: torch.Tensor, active: torch.Tensor, members: torch.Tensor, layout: GroupLayout, index
+        self,
+        tau: torch.Tensor,
+        active: torch.Tensor,
+        members: torch.Tensor,
+        layout: GroupLayout,
+        index: torch.Tensor,
+        left_out: bool | None = None,
     ) -> FieldInputs:
-        """``FieldInputs`` for times ``tau`` and ``active`` (C, N, k) of groups ``members`` (C, k)."""
+        """``FieldInputs`` for times ``tau`` and ``active`` (C, N, k) of groups ``members`` (C, k).
+
+        ``left_out``: whether the points lie on a leave-one-out diagonal; default where a member is
+        inactive. (``score`` evaluates the leave-one-out terms on the smaller groups and says so.)
+        """
         sigma = self.sigma[index[:, :, None], index[:, None, :]][:, None]
         tau_c = tau[..., layout.owner]
         a, s_tau = field_matrices(tau_c, sigma, block_diagonal(sigma, layout.owner))
         coord_active = active[..., layout.owner].to(tau.dtype)
-        return FieldInputs(tau, active, members, a, torch.linalg.inv(s_tau), coord_active)
+        if left_out is None:
+            flag = (~active).any(-1, keepdim=True).to(tau.dtype)
+        else:
+            flag = torch.full((*tau.shape[:-1], 1), float(left_out), dtype=tau.dtype, device=tau.device)
+        return FieldInputs(tau, active, members, a, torch.linalg.inv(s_tau), coord_active, flag)
 
     def embed(self, tau: torch.Tensor) -> torch.Tensor:
         """Time features ``[tau, sin(f tau), cos(f tau)]``; (..., k) -> (..., k, 1 + 2F)."""
@@ -240,14 +261,17 @@ class MultiTimeField(nn.Module):
         active = inputs.active.to(z.dtype)[..., None]
         time = self.embed(inputs.tau)
         zm = layout.to_members(z)
+        context = torch.cat([norm, inputs.left_out], dim=-1)
         if self.residual == "mlp":
             features = torch.cat([zm, zm * zm, time], dim=-1) * active
-            return layout.to_flat(self.net(features, norm, inputs.members) * active)
+            return layout.to_flat(self.net(features, context, inputs.members) * active)
         wm = layout.to_members(w)
         spread = torch.log1p((zm * zm).sum(-1, keepdim=True) / layout.slot_dims[:, None])
         alignment = (zm * wm).sum(-1, keepdim=True)
         alignment = alignment / (1.0 + alignment.abs())
-        coef = self.net(torch.cat([spread, alignment, time], dim=-1) * active, norm, inputs.members) * active
+        coef = (
+            self.net(torch.cat([spread, alignment, time], dim=-1) * active, context, inputs.members) * active
+        )
         alpha, beta, gamma = (coef[..., j : j + 1][..., layout.owner, 0] for j in range(3))
         gauss = (inputs.a @ w[..., None])[..., 0]
         return (alpha * z + beta * w + gamma * gauss) * inputs.coord_active
@@ -280,15 +304,20 @@ class MultiTimeField(nn.Module):
         flat = inputs.members.reshape(-1)
         w_in = torch.index_select(net.w_in, 0, flat).view(*inputs.members.shape, *net.w_in.shape[1:])
         w_out = torch.index_select(net.w_out, 0, flat).view(*inputs.members.shape, *net.w_out.shape[1:])
-        pre = torch.einsum("cnkf,ckfw->cnw", features, w_in) + norm @ net.w_global + net.b_in
+        context = torch.cat([norm, inputs.left_out], dim=-1)
+        pre = torch.einsum("cnkf,ckfw->cnw", features, w_in) + context @ net.w_global + net.b_in
         coords = torch.nonzero(moving).flatten()
         member, position = layout.owner[coords], layout.padded[coords] % layout.d_max
         gate = active[..., member].permute(2, 0, 1)[..., None]  # (m, C, N, 1)
         value = z[..., coords].permute(2, 0, 1)[..., None]
-        d_pre = gate * (
-            w_in[:, member, position].transpose(0, 1)[:, :, None]
-            + 2.0 * value * w_in[:, member, layout.d_max + position].transpose(0, 1)[:, :, None]
-        ) + d_norm[..., coords].permute(2, 0, 1)[..., None] * net.w_global[0]
+        d_pre = (
+            gate
+            * (
+                w_in[:, member, position].transpose(0, 1)[:, :, None]
+                + 2.0 * value * w_in[:, member, layout.d_max + position].transpose(0, 1)[:, :, None]
+            )
+            + d_norm[..., coords].permute(2, 0, 1)[..., None] * net.w_global[0]
+        )
         sig = torch.sigmoid(pre)
         hidden, d_hidden = pre * sig, sig * (1.0 + pre * (1.0 - sig)) * d_pre
         for i in range(0, len(net.hidden), 2):

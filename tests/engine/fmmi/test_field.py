@@ -31,14 +31,14 @@ def _field(residual: str, seed: int = 0, trained: bool = True) -> MultiTimeField
     return field
 
 
-def _batch(field, members, n=32, seed=1, active=None, tau=None):
+def _batch(field, members, n=32, seed=1, active=None, tau=None, left_out=None):
     gen = torch.Generator().manual_seed(seed)
     members = torch.as_tensor(members)
     c, k = members.shape
     layout, index = field.layout(members)
     tau = torch.rand(c, n, k, generator=gen) if tau is None else tau
     active = torch.ones(c, n, k, dtype=torch.bool) if active is None else active
-    inputs = field.inputs(tau, active, members, layout, index)
+    inputs = field.inputs(tau, active, members, layout, index, left_out)
     z = torch.randn(c, n, index.shape[1], generator=gen)
     return z, inputs, layout, index
 
@@ -105,7 +105,8 @@ def test_residual_ignores_inactive_members(residual):
 
 @pytest.mark.parametrize("residual", RESIDUALS)
 def test_a_left_out_member_is_the_smaller_group(residual):
-    """Group (0, 1, 2) with member 1 inactive at time 0 gives the field of group (0, 2), Gaussian part too."""
+    """Group (0, 1, 2) with member 1 inactive at time 0 gives the field of group (0, 2) evaluated as a
+    leave-one-out diagonal (``left_out=True``), Gaussian part too; as a group of its own it differs."""
     field = _field(residual)
     gen = torch.Generator().manual_seed(5)
     tau = torch.rand(1, 32, 3, generator=gen)
@@ -113,12 +114,15 @@ def test_a_left_out_member_is_the_smaller_group(residual):
     active = torch.ones(1, 32, 3, dtype=torch.bool)
     active[..., 1] = False
     z, inputs, layout, _ = _batch(field, [[0, 1, 2]], active=active, tau=tau)
-    _, inputs_small, layout_small, _ = _batch(field, [[0, 2]], tau=tau[..., [0, 2]])
+    _, inputs_small, layout_small, _ = _batch(field, [[0, 2]], tau=tau[..., [0, 2]], left_out=True)
+    _, inputs_alone, _, _ = _batch(field, [[0, 2]], tau=tau[..., [0, 2]])
     z_small = z[..., [0, 3]]  # the coordinates of members 0 and 2
     with torch.no_grad():
         big = field.residual_field(z, inputs, layout)[..., [0, 3]]
         small = field.residual_field(z_small, inputs_small, layout_small)
         torch.testing.assert_close(big, small, atol=1e-5, rtol=1e-4)
+        alone = field.residual_field(z_small, inputs_alone, layout_small)
+        assert not torch.allclose(alone, small, atol=1e-4)
         gauss_big = field.gaussian(z, inputs)[..., [0, 3]]
         torch.testing.assert_close(gauss_big, field.gaussian(z_small, inputs_small), atol=1e-5, rtol=1e-4)
 
