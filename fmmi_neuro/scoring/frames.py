@@ -114,18 +114,20 @@ def group_frame(
     """
     groups = np.sort(np.asarray(groups, dtype=np.int64), axis=1)
     factor = unit_factor(unit)
-    rows = groups.tolist()
     n_names = int(groups.max()) + 1 if groups.size else 0
     names = [f"region_{i}" for i in range(n_names)] if region_names is None else list(region_names)
     index_text = np.array([str(j) for j in range(max(len(names), n_names))], dtype=object)
+    name_array = np.array(names, dtype=object)
+    columns = groups.T
     frame = pd.DataFrame(
         {
-            "group_id": list(map("-".join, index_text[groups].tolist())),
-            "regions": list(map(tuple, rows)),
-            "region_names": [tuple(names[i] for i in r) for r in rows],
+            "group_id": ["-".join(ids) for ids in zip(*index_text[columns], strict=True)],
+            "regions": list(zip(*columns.tolist(), strict=True)),
+            "region_names": list(zip(*name_array[columns], strict=True)),
             "size": np.full(groups.shape[0], groups.shape[1], dtype=np.int64),
         }
     )
+    rows = frame["regions"]
     status = estimate_status(terms)
     for key in TERM_COLUMNS:
         value = np.asarray(terms[key], dtype=np.float64).reshape(-1)

@@ -51,30 +51,31 @@ def half_logdet(a: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(a, dtype=np.float64)
     m = a.shape[-1]
-    if m == 1:
-        det = a[..., 0, 0]
-    elif m == 2:
-        det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
-    elif m == 3:
-        det = (
-            a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
-            - a[..., 0, 1] * (a[..., 1, 0] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 0])
-            + a[..., 0, 2] * (a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0])
-        )
-    else:
-        det = None
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_scale = np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(axis=-1)
-        if det is None:
+        if m == 1:
+            d = a[..., 0, 0]
+            return np.where(d > 0, 0.5 * np.log(d), np.nan)
+        if m > 3:
             sign, logdet = np.linalg.slogdet(a)
-            logdet = np.where(sign > 0, logdet, -np.inf)
+            log_scale = np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(axis=-1)
+            ok = (sign > 0) & (logdet > np.log(SINGULAR_TOLERANCE) + log_scale)
+            return np.where(ok, 0.5 * logdet, np.nan)
+        if m == 2:
+            det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
         else:
-            logdet = np.log(np.where(det > 0, det, 0.0))
-    singular = ~(logdet > np.log(SINGULAR_TOLERANCE) + log_scale)
-    return np.where(singular, np.nan, 0.5 * logdet)
+            det = (
+                a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
+                - a[..., 0, 1] * (a[..., 1, 0] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 0])
+                + a[..., 0, 2] * (a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0])
+            )
+        ok = det > SINGULAR_TOLERANCE * np.prod(np.diagonal(a, axis1=-2, axis2=-1), axis=-1)
+        return np.where(ok, 0.5 * np.log(np.where(ok, det, 1.0)), np.nan)
 
 
 def _sub(a: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Sub-matrices ``a[..., index, index]`` (a view where ``index`` is a contiguous range)."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return a[..., index[0] : index[-1] + 1, index[0] : index[-1] + 1]
     return a[..., index[:, None], index[None, :]]
 
 
