@@ -58,24 +58,16 @@ class CouplingFlow(nn.Module):
             rotations.append((q * torch.sign(torch.diagonal(r))).float())
         self.register_buffer("masks", torch.stack(masks))
         self.register_buffer("rotations", torch.stack(rotations))
-        self.nets = nn.ModuleList()
-        for _ in range(N_LAYERS):
-            net = nn.Sequential(nn.Linear(dim, HIDDEN), nn.SiLU(), nn.Linear(HIDDEN, HIDDEN), nn.SiLU())
-            out = nn.Linear(HIDDEN, 2 * dim)
-            nn.init.zeros_(out.weight)
-            nn.init.zeros_(out.bias)
-            self.nets.append(nn.Sequential(net, out))
-        for net in self.nets:
-            for module in net.modules():
-                if isinstance(module, nn.Linear) and module.weight.abs().sum() > 0:
-                    bound = 1.0 / math.sqrt(module.in_features)
-                    with torch.no_grad():
-                        module.weight.copy_(
-                            (torch.rand(module.weight.shape, generator=generator) * 2 - 1) * bound
-                        )
-                        module.bias.copy_(
-                            (torch.rand(module.bias.shape, generator=generator) * 2 - 1) * bound
-                        )
+        self.nets = nn.ModuleList(
+            nn.Sequential(
+                _linear(dim, HIDDEN, generator),
+                nn.SiLU(),
+                _linear(HIDDEN, HIDDEN, generator),
+                nn.SiLU(),
+                _linear(HIDDEN, 2 * dim, generator, zero=True),
+            )
+            for _ in range(N_LAYERS)
+        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (n, d) -> u (n, d) and log |det du/dx| (n,)."""
@@ -88,6 +80,18 @@ class CouplingFlow(nn.Module):
             x = kept + (1.0 - mask) * (x * torch.exp(scale) + shift)
             logdet = logdet + scale.sum(-1)
         return x, logdet
+
+
+def _linear(n_in: int, n_out: int, generator: torch.Generator, zero: bool = False) -> nn.Linear:
+    """A linear layer drawn from ``generator`` (PyTorch's ranges ``U(+-1/sqrt(n_in))``), or all zeros."""
+    layer = nn.Linear(n_in, n_out)
+    with torch.no_grad():
+        for p in (layer.weight, layer.bias):
+            if zero:
+                p.zero_()
+            else:
+                p.copy_((torch.rand(p.shape, generator=generator) * 2 - 1) / math.sqrt(n_in))
+    return layer
 
 
 @dataclass
@@ -152,14 +156,11 @@ def gaussianize(
     columns = [slice(starts[i], starts[i + 1]) for i in range(len(dims))]
     scalars = [i for i in range(len(dims)) if i not in variables]
 
-    def blocks(index: np.ndarray) -> list[torch.Tensor]:
-        return [torch.as_tensor(x[index, columns[i]], dtype=torch.float32) for i in variables]
+    def blocks(index: np.ndarray, which: list[int]) -> list[torch.Tensor]:
+        return [torch.as_tensor(x[index, columns[i]], dtype=torch.float32) for i in which]
 
-    def with_scalars(index: np.ndarray) -> list[torch.Tensor]:
-        return [torch.as_tensor(x[index][:, columns[i]], dtype=torch.float32) for i in scalars]
-
-    fit_blocks, val_blocks = blocks(fit), blocks(val)
-    fixed_fit, fixed_val = with_scalars(fit), with_scalars(val)
+    fit_blocks, val_blocks = blocks(fit, variables), blocks(val, variables)
+    fixed_fit, fixed_val = blocks(fit, scalars), blocks(val, scalars)
 
     def loglik(train: bool) -> torch.Tensor:
         objective_fit, u_fit = _log_likelihood(flows, fit_blocks, fixed_fit)

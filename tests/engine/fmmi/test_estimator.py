@@ -536,7 +536,7 @@ SMALL = {"max_steps": 100, "min_steps": 50, "n_draws": 1, "width": 32, "batch_si
 
 @pytest.fixture(scope="module")
 def regions_800():
-    """The old batched-mode fixture: 6 regions, 800 samples, a redundant block and a synergistic sum."""
+    """6 regions, 800 samples: a redundant block and a synergistic sum."""
     cov = np.eye(6)
     cov[:3, :3] = 0.55 + 0.45 * np.eye(3)
     cov[3, 5] = cov[5, 3] = cov[4, 5] = cov[5, 4] = 0.6
@@ -545,8 +545,8 @@ def regions_800():
 
 @pytest.mark.slow
 def test_shared_field_agrees_with_one_system_estimates_and_the_truth(regions_800):
-    """Was: batched mode equals one-by-one. A field shared by all triplets against ``information`` on each
-    triplet alone and against the closed form."""
+    """A field shared by all triplets of the regions against ``information`` on each triplet alone and
+    against the closed form."""
     from fmmi_neuro.engine.information import information
 
     cov, data = regions_800
