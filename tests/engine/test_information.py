@@ -313,7 +313,19 @@ def test_bad_options_raise(rng):
         information(x, steps=10)
 
 
-# ------------------------------------------------------------------------ accuracy (slow, judged later)
+def test_training_moves_the_estimate_towards_the_truth(rng):
+    """A redundant Student-t triplet (nu = 3): the trained field changes the untrained (``max_steps=0``,
+    Gaussian-copula) estimate of TC, and towards the closed form."""
+    truth = information_truth(REDUNDANT, [1, 1, 1], nu=3)
+    x = _sample(rng, REDUNDANT, 3000, nu=3)
+    options = {"seed": 0, "device": "cpu", "width": 64, "batch_size": 512, "eval_every": 50, "n_draws": 2}
+    untrained = information(x, max_steps=0, **options)
+    trained = information(x, max_steps=1500, min_steps=300, **options)
+    assert trained.tc != untrained.tc and any(trained.settings["best_step"])
+    assert abs(trained.tc - truth.tc) < abs(untrained.tc - truth.tc)
+
+
+# ------------------------------------------------------------------------ accuracy (slow)
 
 
 @pytest.mark.slow
