@@ -454,7 +454,7 @@ class MultiTimeFMMI(FMMISettings):
         """Per-sample ``-div r_theta`` along ``path`` for groups ``members`` (C, m) on the fold's held-out
         rows, averaged over the fold's draws; (C, n_test). Groups go through in blocks of at most
         ``EVAL_ROWS`` group-rows, so memory does not grow with C."""
-        block = self._chunk_size(None)
+        block = max(1, EVAL_ROWS.get(self.x_.device.type, EVAL_ROWS["cpu"]) // len(fold.test))
         parts = [
             self._block_correction(fold, members[i : i + block], path, left_out)
             for i in range(0, len(members), block)

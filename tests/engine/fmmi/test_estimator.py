@@ -112,6 +112,18 @@ def test_on_validation_sees_every_validation_of_every_fold(regions, tiny):
         assert [(s, v) for f, s, v in seen if f == id(fold)] == fold.report.history[1:]
 
 
+def test_held_out_corrections_can_be_read_during_training(regions, tiny):
+    """The learning-curve use: ``fold_corrections`` on the fold being trained, from ``on_validation``."""
+    curves = []
+
+    def record(fold, step, loss):
+        curves.append(est.fold_corrections(fold, np.array([[0, 1, 2]]), ("tc",))["tc"].mean())
+
+    est = MultiTimeFMMI(group_size=3, seed=0, device="cpu", copula="gaussian", **tiny)
+    est.fit(regions[1][:200], on_validation=record)
+    assert len(curves) == sum(len(f.report.history) - 1 for f in est.folds_) and np.isfinite(curves).all()
+
+
 @pytest.mark.parametrize(
     ("make", "kwargs", "message"),
     [
