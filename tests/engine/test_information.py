@@ -380,13 +380,18 @@ def test_invariant_under_per_variable_invertible_maps_after_training(rng):
 @pytest.mark.slow
 @pytest.mark.parametrize("cov", [REDUNDANT, SYNERGISTIC], ids=["redundant", "synergistic"])
 def test_student_t_beats_gaussian_copula_at_n_10000(rng, cov):
+    """Within max(0.05, 10 %) of the truth on average over three training seeds (the bar is on the
+    estimator's bias; one run adds the training's own spread, about 0.015 nats on the weak-synergy
+    system, ``benchmarks/RESULTS.md``), with the right sign and a better TC than the copula every time."""
     truth = information_truth(cov, [1, 1, 1], nu=3)
     x = _sample(rng, cov, 10000, nu=3)
-    fmmi = information(x, seed=0, device="cpu")
     copula = information(x, estimator="gaussian_copula")
-    assert np.sign(fmmi.o_info) == np.sign(truth.o_info)
-    assert abs(fmmi.o_info - truth.o_info) <= max(0.05, 0.1 * abs(truth.o_info))
-    assert abs(fmmi.tc - truth.tc) < abs(copula.tc - truth.tc)
+    runs = [information(x, seed=seed, device="cpu") for seed in range(3)]
+    for fmmi in runs:
+        assert np.sign(fmmi.o_info) == np.sign(truth.o_info)
+        assert abs(fmmi.tc - truth.tc) < abs(copula.tc - truth.tc)
+    mean = np.mean([fmmi.o_info for fmmi in runs])
+    assert abs(mean - truth.o_info) <= max(0.05, 0.1 * abs(truth.o_info))
 
 
 @pytest.mark.slow

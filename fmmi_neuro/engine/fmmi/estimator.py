@@ -187,7 +187,9 @@ class MultiTimeFMMI(FMMISettings):
         self.scatter_ = scatter(x, self.copula_dof_)
         rows, self.influence_factor_ = influence_rows(x - x.mean(axis=0), self.scatter_, self.copula_dof_)
         self.influence_rows_ = rows
-        self.budget_ = resolve_budget(self, one_system=size == n_vars)
+        self.budget_ = resolve_budget(
+            self, one_system=size == n_vars, mutual_information=self.paths != "terms"
+        )
         folds = contiguous_folds(n, self.n_folds)
         fit_rows, _ = split_validation(folds[0].train, self.val_fraction)
         tails = self.tail_dof_ if self.paths == "terms" else None  # MI: the MLP was better on heavy tails

@@ -2,15 +2,13 @@
 
 The loss regresses the field ``u = u_Gauss + r_theta`` at ``z = (1 - tau) x_source + tau x_joint`` onto
 ``x_joint - x_source`` on the coordinates that move along the sampled path (``paths.PathMixture``), mean
-squared error per coordinate. Every ``eval_every`` steps an exponential moving average (EMA) of the
-weights is scored on a fixed validation set drawn once from a contiguous block at the end of the training
-fold, and the EMA weights with the lowest validation loss are kept (which may be the Gaussian start, step
-0). The schedule follows the validation loss rather than a fixed length: AdamW at a constant learning
-rate, multiplied by ``LR_DECAY`` after ``patience`` validations without improvement, at most
-``N_LR_DECAYS`` times; the next such stall ends training (once past ``min_steps``; ``max_steps`` caps it).
-Easy or small problems thus stop early, while low-dimensional problems with many samples keep learning
-as long as held-out rows say they do (``benchmarks/RESULTS.md``, "Why the residual under-learns": a
-cosine schedule over 4,000 steps stopped the 1-D mixture ``1v1-AI`` at 0.61 nats of 0.78).
+squared error per coordinate. AdamW with a cosine decay over ``max_steps``; every ``eval_every`` steps an
+exponential moving average (EMA) of the weights is scored on a fixed validation set drawn once from a
+contiguous block at the end of the training fold, the EMA weights with the lowest validation loss are
+kept (which may be the Gaussian start, step 0), and training stops after ``patience`` validations
+without improvement once past ``min_steps``. (A schedule that lowered the learning rate only when the
+validation loss stalled trained longer: it helped low-dimensional MI a little and let the radial residual
+drift on a ten-variable Student-t sum, ``benchmarks/RESULTS.md``.)
 """
 
 from __future__ import annotations
@@ -22,11 +20,6 @@ import torch
 
 from fmmi_neuro.engine.fmmi.field import MultiTimeField
 from fmmi_neuro.engine.fmmi.paths import PathMixture, TrainingRows, interpolate
-
-LR_DECAY = 0.3
-"""Factor applied to the learning rate when the validation loss stalls."""
-N_LR_DECAYS = 2
-"""Stalls that lower the learning rate; the next one ends training."""
 
 
 @dataclass
@@ -162,7 +155,7 @@ def train_field(
     history = [(0, gauss_loss)]
     best_step, stale, step = 0, 0, 0
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    decays_left = N_LR_DECAYS
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, max_steps))
     for step in range(1, max_steps + 1):
         points, geometry = path_points(
             field, x_fit, mixture.draw(x_fit.shape[0], batch_size, generator, device)
@@ -171,6 +164,7 @@ def train_field(
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
+        schedule.step()
         with torch.no_grad():
             for p, a in zip(params, averaged, strict=True):
                 a.lerp_(p.detach(), 1.0 - decay)
@@ -183,10 +177,6 @@ def train_field(
                     b.copy_(a)
             else:
                 stale += 1
-            if stale >= patience and decays_left > 0:
-                decays_left, stale = decays_left - 1, 0
-                for group in optimiser.param_groups:
-                    group["lr"] *= LR_DECAY
             if stale >= patience and step >= min_steps:
                 break
     with torch.no_grad():

@@ -14,6 +14,7 @@ from fmmi_neuro.engine.fmmi.settings import (
     AUTO_RADIAL_MAX_TAIL_DOF,
     AUTO_RADIAL_ROWS_PER_COORDINATE,
     MANY_GROUPS_BUDGET,
+    MI_BUDGET,
     ONE_SYSTEM_BUDGET,
     resolve_budget,
     resolve_residual,
@@ -212,6 +213,7 @@ def test_bad_device_or_seed_is_refused_before_training(rng):
 def test_resolve_budget_fills_only_what_the_user_left_out():
     assert resolve_budget(FMMISettings(), one_system=True) == ONE_SYSTEM_BUDGET
     assert resolve_budget(FMMISettings(), one_system=False) == MANY_GROUPS_BUDGET
+    assert resolve_budget(FMMISettings(), one_system=True, mutual_information=True) == MI_BUDGET
     budget = resolve_budget(FMMISettings(max_steps=50, n_draws=3), one_system=True)
     assert budget == {"max_steps": 50, "min_steps": 50, "n_draws": 3}  # min_steps never above max_steps
     budget = resolve_budget(FMMISettings(min_steps=7), one_system=False)
