@@ -253,11 +253,10 @@ def redundant(
 ) -> System:
     """Shared source: X_i = S + sqrt(noise) E_i, dim-dimensional; Omega > 0 (redundancy-dominated).
 
-    See :func:`fmmi_neuro.engine.gaussian.closed_form.redundant_covariance`; ``nu``, ``transform``, ``rotate``
-    and ``seed`` as in :func:`sample_system`.
-    ``block_map`` as in :func:`sample_system`. With ``nu=1`` the shared chi-square alone makes the
-    variables redundant: ``redundant(n, 5, 1, noise=10, nu=1)`` has Omega = 0.641 nats (0.636 in the
-    limit of infinite noise, i.e. an identity scale matrix).
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.redundant_covariance`; ``nu``, ``transform``,
+    ``rotate``, ``block_map`` and ``seed`` as in :func:`sample_system`. With ``nu=1`` the shared chi-square
+    alone makes the variables redundant: ``redundant(n, 5, 1, noise=10, nu=1)`` has Omega = 0.641 nats
+    (0.636 in the limit of infinite noise, i.e. an identity scale matrix).
     """
     cov, dims = redundant_covariance(n_vars, dim, noise=noise)
     text = f"redundant: {n_vars} variables of dim {dim} sharing one source, noise {noise:g}"
@@ -289,9 +288,7 @@ def synergistic(
     """Noisy sum: independent X_1..X_{n-1}, X_n = sum_i X_i + sqrt(noise) E; Omega < 0 (synergy-dominated).
 
     See :func:`fmmi_neuro.engine.gaussian.closed_form.synergistic_covariance`; ``nu``, ``transform``,
-    ``rotate`` and
-    ``seed`` as in :func:`sample_system`.
-    ``block_map`` as in :func:`sample_system`.
+    ``rotate``, ``block_map`` and ``seed`` as in :func:`sample_system`.
     """
     cov, dims = synergistic_covariance(n_vars, dim, noise=noise)
     text = (
@@ -325,12 +322,10 @@ def mixed(
 ) -> System:
     """Shared source plus sum structure; ``redundancy`` in [0, 1] moves Omega from synergy to redundancy.
 
-    See :func:`fmmi_neuro.engine.gaussian.closed_form.mixed_covariance`; ``nu``, ``transform``, ``rotate``
-    and ``seed``
-    as in :func:`sample_system`.
-    ``block_map`` as in :func:`sample_system`. Six 5-dimensional variables with the default ``redundancy``
-    and ``noise`` are redundancy-dominated (Omega = 2.549 nats); ``mixed(n, 6, 5, redundancy=0.1,
-    noise=0.125)`` is synergy-dominated, Omega = -0.860 nats.
+    See :func:`fmmi_neuro.engine.gaussian.closed_form.mixed_covariance`; ``nu``, ``transform``,
+    ``rotate``, ``block_map`` and ``seed`` as in :func:`sample_system`. Six 5-dimensional variables with
+    the default ``redundancy`` and ``noise`` are redundancy-dominated (Omega = 2.549 nats);
+    ``mixed(n, 6, 5, redundancy=0.1, noise=0.125)`` is synergy-dominated, Omega = -0.860 nats.
     """
     cov, dims = mixed_covariance(n_vars, dim, redundancy=redundancy, noise=noise)
     text = f"mixed: {n_vars} variables of dim {dim}, redundancy {redundancy:g}, noise {noise:g}"

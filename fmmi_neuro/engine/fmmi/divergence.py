@@ -1,10 +1,12 @@
 """How the divergence of a field is estimated: exactly for a few moving coordinates, Hutchinson above.
 
-``divergence(f, z, moving)`` returns ``sum_{c in moving} d f_c / d z_c`` per row for a field
-``f: (..., D) -> (..., D)`` that acts on each row independently (no batch statistics). Exact: one
-forward-mode Jacobian-vector product per moving coordinate (``torch.func.jvp``), which costs about one
-forward pass each and no graph. Hutchinson: ``eps' J eps`` with Rademacher probes ``eps`` on the moving
-coordinates, unbiased, with variance ``2 sum_{i != j} J_ij^2`` per probe (zero for a diagonal Jacobian).
+Both return ``sum_{c in moving} d f_c / d z_c`` per row for a field ``f: (..., D) -> (..., D)`` that acts
+on each row independently (no batch statistics). ``exact_divergence``: one forward-mode Jacobian-vector
+product per moving coordinate (``torch.func.jvp``), about one forward pass each and no graph (the MLP
+residual carries its own derivatives forward instead: ``field.MultiTimeField.residual_divergence``).
+``hutchinson_divergence``: ``eps' J eps`` with Rademacher probes ``eps`` on the moving coordinates,
+unbiased, with variance ``2 sum_{i != j} J_ij^2`` per probe (zero for a diagonal Jacobian); the estimator
+uses it above ``exact_max_dim`` moving coordinates.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from torch.func import jvp
 
 Field = Callable[[torch.Tensor], torch.Tensor]
 
-EXACT_MAX_DIM = 16
 
 
 def rademacher(
@@ -84,37 +85,3 @@ def hutchinson_divergence(
         _, product = jvp(f, (z,), (eps,))
         total = total + (eps * product).sum(-1)
     return total / probes.shape[0]
-
-
-def divergence(
-    f: Field,
-    z: torch.Tensor,
-    moving: torch.Tensor | None = None,
-    *,
-    exact_max_dim: int = EXACT_MAX_DIM,
-    n_probes: int = 1,
-    generator: torch.Generator | None = None,
-    probes: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Divergence over the moving coordinates: exact for at most ``exact_max_dim`` of them, else Hutchinson.
-
-    Parameters
-    ----------
-    f : callable, (..., D) -> (..., D)
-        Row-wise vector field.
-    z : Tensor, shape (..., D)
-    moving : Tensor of bool, shape (D,), optional
-        Coordinates whose derivatives are summed (default all).
-    exact_max_dim : int
-        Largest number of moving coordinates computed exactly (0 forces Hutchinson).
-    n_probes, generator, probes
-        Hutchinson's probes (see ``hutchinson_divergence``).
-
-    Returns
-    -------
-    Tensor, shape (...)
-    """
-    moving = _check(f, z, moving)
-    if int(moving.sum()) <= exact_max_dim:
-        return exact_divergence(f, z, moving)
-    return hutchinson_divergence(f, z, moving, n_probes=n_probes, generator=generator, probes=probes)

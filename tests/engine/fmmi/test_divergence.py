@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.func import jacrev, vmap
 
-from fmmi_neuro.engine.fmmi.divergence import divergence, exact_divergence, hutchinson_divergence, rademacher
+from fmmi_neuro.engine.fmmi.divergence import exact_divergence, hutchinson_divergence, rademacher
 
 
 def _linear_field(dim: int, seed: int):
@@ -65,7 +65,6 @@ def test_moving_mask_sums_only_the_moving_coordinates():
     diag = torch.diagonal(_jacobian(f, z), dim1=-2, dim2=-1)
     moving = torch.tensor([True, False, True, True, False, False])
     torch.testing.assert_close(exact_divergence(f, z, moving), diag[:, moving].sum(-1))
-    torch.testing.assert_close(divergence(f, z, moving, exact_max_dim=3), diag[:, moving].sum(-1))
     assert bool((exact_divergence(f, z, torch.zeros(6, dtype=torch.bool)) == 0).all())
 
 
@@ -116,24 +115,17 @@ def test_shared_probes_are_used_as_given():
     expected = torch.einsum("pcni,cnij,pcnj->cn", masked, jac, masked) / 5
     torch.testing.assert_close(hutchinson_divergence(f, z, moving, probes=probes), expected)
     # the same probes give the same numbers whatever the generator
-    again = divergence(
-        f, z, moving, exact_max_dim=0, probes=probes, generator=torch.Generator().manual_seed(99)
-    )
+    again = hutchinson_divergence(f, z, moving, probes=probes, generator=torch.Generator().manual_seed(99))
     torch.testing.assert_close(again, expected)
 
 
-def test_divergence_dispatch_and_generator_determinism():
+def test_hutchinson_is_deterministic_for_a_generator():
     a, f = _linear_field(5, seed=7)
     z = torch.randn(8, 5, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
-    exact = divergence(f, z, exact_max_dim=5)
-    torch.testing.assert_close(exact, torch.full((8,), float(torch.trace(a)), dtype=torch.float64))
-    h1 = divergence(f, z, exact_max_dim=4, n_probes=3, generator=torch.Generator().manual_seed(9))
-    h2 = divergence(f, z, exact_max_dim=4, n_probes=3, generator=torch.Generator().manual_seed(9))
+    h1 = hutchinson_divergence(f, z, n_probes=3, generator=torch.Generator().manual_seed(9))
+    h2 = hutchinson_divergence(f, z, n_probes=3, generator=torch.Generator().manual_seed(9))
     torch.testing.assert_close(h1, h2)
-    assert not torch.allclose(h1, exact)
-    # dispatch counts the moving coordinates, not the dimension
-    moving = torch.tensor([True, True, False, False, False])
-    torch.testing.assert_close(divergence(f, z, moving, exact_max_dim=2), exact_divergence(f, z, moving))
+    assert not torch.allclose(h1, torch.full((8,), float(torch.trace(a)), dtype=torch.float64))
 
 
 def test_divergence_works_without_grad_and_keeps_float32():
