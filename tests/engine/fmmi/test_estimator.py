@@ -585,3 +585,19 @@ def test_system_mode_recovers_every_triplet(regions_800):
     # (half the acceptance bar at n = 1,200): with full training both residuals reach ~0.02 here.
     assert np.all(np.abs(out["o_info"] - truth) <= np.maximum(4.5 * out["o_info_se"], 0.05))
     assert out["o_info"][0] > 0 and out["o_info"][groups.tolist().index([3, 4, 5])] < 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [3, 4, 5])
+def test_groups_of_three_to_five_meet_the_n_1200_bar(size):
+    """Every group of ``size`` of 7 Gaussian regions (a random correlation matrix), scored through one
+    field at n = 1,200 with the default budget: within max(0.1, 20 %) of the closed form, the sign right
+    where |Omega| > 0.1 (the O-information bar at fMRI scale)."""
+    cov = random_covariance([1] * 7, coupling=1.5, seed=size)
+    data = np.random.default_rng(size).multivariate_normal(np.zeros(7), cov, size=1200)
+    groups = np.array(list(combinations(range(7), size)))
+    out = MultiTimeFMMI(group_size=size, seed=0, device="cpu").fit(data).score(groups)
+    truth = np.array([information_truth(cov[np.ix_(g, g)], [1] * size).o_info for g in groups])
+    assert np.all(np.abs(out["o_info"] - truth) <= np.maximum(0.1, 0.2 * np.abs(truth)))
+    strong = np.abs(truth) > 0.1
+    assert np.all(np.sign(out["o_info"][strong]) == np.sign(truth[strong]))
