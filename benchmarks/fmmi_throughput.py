@@ -9,6 +9,10 @@ For each configuration (regions R, group size k, time points n) the script, in o
    tidy table), so any overhead of the public path shows as the difference;
 4. reports peak memory: the process's peak resident set (CPU) or ``torch.cuda.max_memory_allocated`` (GPU).
 
+With ``--two-stage TOP_K N_CONTROL`` it times ``two_stage_score`` instead (every group screened by the
+copula, FMMI on the ``TOP_K`` most synergistic, the ``TOP_K`` most redundant and ``N_CONTROL`` random
+groups) and prints the agreement of the two stages.
+
 Regions beyond the 94 of the HCP data (``--regions 200``) are synthetic: Gaussian series with the
 covariance of a random 200-region factor model, labelled as such (timing only).
 
@@ -17,6 +21,7 @@ Usage::
     python benchmarks/fmmi_throughput.py --regions 20 --sizes 3 --all --public      # 1,140 triplets
     python benchmarks/fmmi_throughput.py --regions 94 --sizes 3 4 5 --groups 2000   # cost model
     python benchmarks/fmmi_throughput.py --device cuda --regions 94 --all           # every triplet
+    python benchmarks/fmmi_throughput.py --regions 94 --two-stage 450 100           # 1,000 groups refined
 """
 
 from __future__ import annotations
@@ -69,19 +74,52 @@ def pick_groups(n_regions: int, size: int, n_groups: int | None, seed: int) -> n
     return np.array(sorted(chosen))
 
 
-def run(args: argparse.Namespace) -> None:
-    from fmmi_neuro import score_groups
-    from fmmi_neuro.engine.fmmi import MultiTimeFMMI
-
-    torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+def _header(args: argparse.Namespace) -> None:
     print(
         f"# {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{platform.processor() or platform.machine()}"
     )
     print(
-        f"# torch {torch.__version__}, device {device}, {args.threads} CPU thread(s); options {args.options}"
+        f"# torch {torch.__version__}, device {args.device}, {args.threads} CPU thread(s); "
+        f"options {args.options}"
     )
+
+
+def run_two_stage(args: argparse.Namespace) -> None:
+    """Time ``two_stage_score`` (copula over every group, FMMI on the extremes and controls)."""
+    from fmmi_neuro import two_stage_score
+
+    top_k, n_control = args.two_stage
+    print("| regions | k | n | screened | refined | seconds | Spearman (gc vs fmmi) | sign flips | peak GB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n_regions in args.regions:
+        data, _ = load_regions(n_regions, args.n)
+        for size in args.sizes:
+            start = time.perf_counter()
+            table = two_stage_score(
+                data,
+                size=size,
+                top_k=top_k,
+                n_control=n_control,
+                seed=args.seed,
+                device=args.device,
+                **args.options,
+            )
+            seconds = time.perf_counter() - start
+            rho = table.attrs["spearman_gc_vs_refined"]
+            print(
+                f"| {n_regions} | {size} | {args.n} | {table.attrs['n_screened']:,} | {len(table):,} "
+                f"| {seconds:.1f} | {rho:.3f} | {table.attrs['n_sign_flips']} "
+                f"| {peak_memory_gb(torch.device(args.device)):.2f} |",
+                flush=True,
+            )
+
+
+def run(args: argparse.Namespace) -> None:
+    from fmmi_neuro import score_groups
+    from fmmi_neuro.engine.fmmi import MultiTimeFMMI
+
+    device = torch.device(args.device)
     print("| regions | k | n | groups | fit s | steps | score s | groups/s | public s | peak GB | data |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n_regions in args.regions:
@@ -142,9 +180,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--option", action="append", default=[], help="FMMI option key=value (repeatable)")
+    parser.add_argument(
+        "--two-stage", type=int, nargs=2, metavar=("TOP_K", "N_CONTROL"), help="time two_stage_score instead"
+    )
     args = parser.parse_args()
     args.options = dict(_option(text) for text in args.option)
-    run(args)
+    torch.set_num_threads(args.threads)
+    _header(args)
+    run_two_stage(args) if args.two_stage else run(args)
 
 
 if __name__ == "__main__":

@@ -109,10 +109,18 @@ def accuracy(ns: list[int], seeds: int, names: list[str] | None, training: dict)
         )
 
 
-def _fits(specs: dict[str, dict], names: list[str] | None, ns: list[int], seeds: int, training: dict):
+def _fits(
+    specs: dict[str, dict],
+    names: list[str] | None,
+    ns: list[int],
+    seeds: int,
+    training: dict,
+    done: frozenset[tuple[str, int, int]] = frozenset(),
+):
     """For each (system, n, seed): (name, n, seed, System, fmmi InfoResult, s, gc InfoResult, s).
 
-    Data seed and estimator seed are the same; ``names`` (optional) picks systems of ``specs``.
+    Data seed and estimator seed are the same; ``names`` (optional) picks systems of ``specs``; the
+    (system, n, seed) triples in ``done`` are skipped.
     """
     unknown = sorted(set(names or []) - set(specs))
     if unknown:
@@ -124,6 +132,8 @@ def _fits(specs: dict[str, dict], names: list[str] | None, ns: list[int], seeds:
         kind = spec.pop("kind")
         for n in ns:
             for seed in range(seeds):
+                if (name, n, seed) in done:
+                    continue
                 system = getattr(simulate, kind)(n, seed=seed, **spec)
                 start = time.perf_counter()
                 fm = information(system.samples, seed=seed, device="cpu", **training)
@@ -171,11 +181,14 @@ def sweep(
 ) -> None:
     """fmmi and gaussian_copula Omega for each (system, n, seed); one JSON line each, appended to ``out``.
 
-    ``suite``: "acceptance" (:func:`_sweep_systems`) or "nonlinear" (:func:`_nonlinear_systems`).
+    ``suite``: "acceptance" (:func:`_sweep_systems`) or "nonlinear" (:func:`_nonlinear_systems`). An
+    interrupted sweep resumes: the (system, n, seed) rows already in ``out`` are not run again.
     """
     systems = _sweep_systems() if suite == "acceptance" else _nonlinear_systems()
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()] if out.exists() else []
+    done = frozenset((r["system"], r["n"], r["seed"]) for r in rows)
     _header()
-    for name, n, seed, system, fm, t_fm, gc, t_gc in _fits(systems, names, ns, seeds, training):
+    for name, n, seed, system, fm, t_fm, gc, t_gc in _fits(systems, names, ns, seeds, training, done):
         row = {
             "system": name,
             "n": n,

@@ -119,8 +119,9 @@ def score_groups(
         ``s_info``, ``s_info_se`` (in ``unit``; stderr NaN for the copula), ``unit``, ``estimator`` and
         ``status`` (``"ok"``, or ``"nonfinite"`` with NaN values: see ``frames.STATUSES``).
         ``df.attrs`` records the unit, the sign convention, the estimator and its settings, the seed,
-        the data shape, every region's name (``region_names``) and source, and package versions. For every group of a large atlas without holding
-        the table in memory, stream ``iter_score_groups`` into ``fn.save_table``.
+        the data shape, every region's name (``region_names``) and source, and package versions. For
+        every group of a large atlas without holding the table in memory, stream ``iter_score_groups``
+        into ``fn.save_table``.
 
     Raises
     ------
