@@ -48,16 +48,23 @@ def test_one_system_cpu_and_gpu_agree():
 
 @pytest.mark.parametrize("size", [3, 5])
 def test_many_groups_cpu_and_gpu_agree(size):
-    """One field per device over 10 regions, every group of ``size`` scored through it."""
+    """One field per device over 10 regions, every group of ``size`` scored through it.
+
+    The GPU's random stream differs from the CPU's, so its scores are compared with the spread between
+    two CPU seeds: across these groups Omega varies about twice its standard error, so even two CPU
+    seeds correlate only 0.8-0.9 (triplets) and a correlation bar would test the seeds, not the device.
+    """
     data = simulate.mixed(1200, n_vars=10, redundancy=0.4, nu=5, seed=2).data
-    scores = {
-        device: MultiTimeFMMI(group_size=size, seed=0, device=device, **BUDGET).fit(data).score()
-        for device in ("cpu", "cuda")
+    runs = {
+        (device, seed): MultiTimeFMMI(group_size=size, seed=seed, device=device, **BUDGET).fit(data).score()
+        for device, seed in (("cpu", 0), ("cpu", 1), ("cuda", 0))
     }
-    cpu, gpu = scores["cpu"], scores["cuda"]
+    cpu, other_seed, gpu = runs["cpu", 0], runs["cpu", 1], runs["cuda", 0]
     close = [
         _close(a, b, sa, sb)
         for a, b, sa, sb in zip(cpu["o_info"], gpu["o_info"], cpu["o_info_se"], gpu["o_info_se"], strict=True)
     ]
     assert np.mean(close) >= 0.95, np.mean(close)
-    assert np.corrcoef(cpu["o_info"], gpu["o_info"])[0, 1] > 0.95
+    device_gap = np.abs(cpu["o_info"] - gpu["o_info"]).mean()
+    seed_gap = np.abs(cpu["o_info"] - other_seed["o_info"]).mean()
+    assert device_gap <= 2 * seed_gap + 0.005, (device_gap, seed_gap)
