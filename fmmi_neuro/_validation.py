@@ -137,4 +137,3 @@ def check_some_finite(values: Any, name: str, *, ndim: int = 1) -> np.ndarray:
             f"'{name}' has no finite value (all {arr.size} are NaN or infinite): nothing to plot."
         )
     return arr
-

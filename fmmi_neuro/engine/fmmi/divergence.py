@@ -19,7 +19,6 @@ from torch.func import jvp
 Field = Callable[[torch.Tensor], torch.Tensor]
 
 
-
 def rademacher(
     shape: tuple[int, ...], *, generator: torch.Generator | None = None, dtype=torch.float32, device=None
 ):

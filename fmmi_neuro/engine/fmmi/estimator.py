@@ -33,7 +33,7 @@ from fmmi_neuro._validation import (
 from fmmi_neuro.engine._device import resolve_device
 from fmmi_neuro.engine.blocks import contiguous_folds, split_validation
 from fmmi_neuro.engine.fmmi.divergence import hutchinson_divergence, rademacher
-from fmmi_neuro.engine.fmmi.field import MultiTimeField
+from fmmi_neuro.engine.fmmi.field import LEFT_OUT_FLAG_MAX_VARS, MultiTimeField
 from fmmi_neuro.engine.fmmi.gaussianize import GAUSSIANIZE_MIN_DOF, gaussianize
 from fmmi_neuro.engine.fmmi.paths import Path, PathMixture, cyclic_derangement, interpolate
 from fmmi_neuro.engine.fmmi.settings import FMMISettings, resolve_budget, resolve_residual
@@ -216,6 +216,7 @@ class MultiTimeFMMI(FMMISettings):
                 depth=self.depth,
                 n_frequencies=self.n_frequencies,
                 generator=init,
+                left_out_flag=size <= LEFT_OUT_FLAG_MAX_VARS,
             ).to(device)
             fitted = self._fold(fold.test, net, x.shape[1], generator)
             self.x_ = x_t
@@ -254,6 +255,7 @@ class MultiTimeFMMI(FMMISettings):
             "copula_dof": self.copula_dof_,
             "gaussianize": None if flows is None else {"kept_step": flows.best_step, "gain": flows.gain},
             "residual": self.residual_,
+            "left_out_flag": self.size_ <= LEFT_OUT_FLAG_MAX_VARS,
             **self.budget_,
             "best_step": [fold.report.best_step for fold in self.folds_],
             "steps": [fold.report.steps for fold in self.folds_],

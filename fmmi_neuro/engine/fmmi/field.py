@@ -18,11 +18,14 @@ inactive member contributes exactly nothing.
   Mahalanobis statistic ``log(1 + z' S_tau^{-1} z)`` (the statistic elliptical dependence acts through; the
   squares pick up heteroscedastic dependence in a few hundred steps).
 
-Both also see whether the points lie on a leave-one-out diagonal (``FieldInputs.left_out``). A left-out
-member contributes nothing, so the field of a leave-one-out diagonal of S is that of the smaller group
-S - i and is evaluated there once for every group sharing it; the flag tells the network which of the two
-kinds of path it is on. Without it, on a weak-synergy Student-t triplet at n = 10,000 the leave-one-out
-terms were over-learned and Omega came out at -0.09 against a truth of -0.17; with it, -0.13 to -0.15
+In groups of at most ``LEFT_OUT_FLAG_MAX_VARS`` variables both also see whether the points lie on a
+leave-one-out diagonal (``FieldInputs.left_out``). A left-out member contributes nothing, so the field of
+a leave-one-out diagonal of S is that of the smaller group S - i, evaluated there once for every group
+sharing it; the flag lets the network learn the two kinds of path apart. That helps where the groups are
+small and the smaller groups differ from the whole (a weak-synergy Student-t triplet at n = 10,000:
+Omega -0.06 without the flag, -0.11 to -0.15 with it, truth -0.17), and hurts where they resemble it
+(redundant Student-t systems of 5 and 10 variables: 1.64 -> 1.44 and 5.35 -> 4.19 at n = 10,000, truths
+1.61 and 5.34), where pooling the paths lets each leave-one-out term borrow from the others
 (``benchmarks/RESULTS.md``).
 - ``"radial"`` residual: ``r_j = alpha_j z_j + beta_j (S_tau^{-1} z)_j + gamma_j (u_Gauss)_j`` with
   per-member coefficients from a small network of rotation-invariant statistics only, so it cannot
@@ -40,6 +43,9 @@ from torch import nn
 from fmmi_neuro.engine.fmmi.divergence import exact_divergence
 from fmmi_neuro.engine.fmmi.gaussian_field import block_diagonal, field_matrices
 
+LEFT_OUT_FLAG_MAX_VARS = 4
+"""Groups of at most this many variables get the leave-one-out flag among the network's inputs (see the
+module notes: measured on 3-variable systems, where it helped, and 5- and 10-variable ones, where it hurt)."""
 RADIAL_WIDTH = 64
 """Hidden width of the radial residual's coefficient network (2 hidden layers)."""
 
@@ -180,6 +186,8 @@ class MultiTimeField(nn.Module):
         Residual MLP size and time-embedding frequencies.
     generator : torch.Generator
         Initialisation randomness.
+    left_out_flag : bool
+        Whether the network sees the leave-one-out flag (``LEFT_OUT_FLAG_MAX_VARS``).
     """
 
     def __init__(
@@ -192,20 +200,25 @@ class MultiTimeField(nn.Module):
         depth: int,
         n_frequencies: int,
         generator: torch.Generator,
+        left_out_flag: bool = True,
     ):
         super().__init__()
         self.dims = list(dims)
         self.residual = residual
+        self.left_out_flag = left_out_flag
         self.d_max = max(dims)
         starts = [0, *torch.cumsum(torch.as_tensor(dims), 0).tolist()]
         self.register_buffer("sigma", sigma)
         self.register_buffer("coord_start", torch.as_tensor(starts[:-1]))
         self.register_buffer("frequencies", math.pi * torch.arange(1, n_frequencies + 1, dtype=sigma.dtype))
         n_time = 1 + 2 * n_frequencies
+        n_global = 2 if left_out_flag else 1
         if residual == "mlp":
-            self.net = VariableMLP(len(dims), 2 * self.d_max + n_time, 2, self.d_max, width, depth, generator)
+            self.net = VariableMLP(
+                len(dims), 2 * self.d_max + n_time, n_global, self.d_max, width, depth, generator
+            )
         else:
-            self.net = VariableMLP(len(dims), 2 + n_time, 2, 3, RADIAL_WIDTH, 2, generator)
+            self.net = VariableMLP(len(dims), 2 + n_time, n_global, 3, RADIAL_WIDTH, 2, generator)
 
     def layout(self, members: torch.Tensor) -> tuple[GroupLayout, torch.Tensor]:
         """Layout of groups with member variables ``members`` (C, k) and the index of their coordinates in the
@@ -243,6 +256,10 @@ class MultiTimeField(nn.Module):
             flag = torch.full((*tau.shape[:-1], 1), float(left_out), dtype=tau.dtype, device=tau.device)
         return FieldInputs(tau, active, members, a, torch.linalg.inv(s_tau), coord_active, flag)
 
+    def _context(self, norm: torch.Tensor, inputs: FieldInputs) -> torch.Tensor:
+        """Global features of every member: the Mahalanobis statistic (and the leave-one-out flag)."""
+        return torch.cat([norm, inputs.left_out], dim=-1) if self.left_out_flag else norm
+
     def embed(self, tau: torch.Tensor) -> torch.Tensor:
         """Time features ``[tau, sin(f tau), cos(f tau)]``; (..., k) -> (..., k, 1 + 2F)."""
         angles = tau[..., None] * self.frequencies
@@ -261,7 +278,7 @@ class MultiTimeField(nn.Module):
         active = inputs.active.to(z.dtype)[..., None]
         time = self.embed(inputs.tau)
         zm = layout.to_members(z)
-        context = torch.cat([norm, inputs.left_out], dim=-1)
+        context = self._context(norm, inputs)
         if self.residual == "mlp":
             features = torch.cat([zm, zm * zm, time], dim=-1) * active
             return layout.to_flat(self.net(features, context, inputs.members) * active)
@@ -304,7 +321,7 @@ class MultiTimeField(nn.Module):
         flat = inputs.members.reshape(-1)
         w_in = torch.index_select(net.w_in, 0, flat).view(*inputs.members.shape, *net.w_in.shape[1:])
         w_out = torch.index_select(net.w_out, 0, flat).view(*inputs.members.shape, *net.w_out.shape[1:])
-        context = torch.cat([norm, inputs.left_out], dim=-1)
+        context = self._context(norm, inputs)
         pre = torch.einsum("cnkf,ckfw->cnw", features, w_in) + context @ net.w_global + net.b_in
         coords = torch.nonzero(moving).flatten()
         member, position = layout.owner[coords], layout.padded[coords] % layout.d_max

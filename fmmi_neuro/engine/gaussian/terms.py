@@ -27,8 +27,11 @@ from scipy.special import psi
 from fmmi_neuro.engine.gaussian.closed_form import assemble_terms, variable_blocks
 
 SINGULAR_TOLERANCE = 1e-10
-"""A sub-covariance whose determinant is below this fraction of the product of its diagonal is singular
-(a coordinate is, numerically, a linear combination of the others); its entropy is NaN."""
+"""A sub-covariance is singular where some coordinate keeps less than this fraction of its variance once
+regressed on the coordinates before it (a Cholesky pivot of the correlation matrix; numerically a linear
+combination of the others); its entropy is NaN. A bound on each pivot, not on their product (the
+determinant), so that many strongly but not exactly dependent coordinates (a 30-coordinate near-sum) stay
+finite."""
 
 
 def entropy_bias(n_samples: int, dim: int) -> float:
@@ -46,30 +49,53 @@ def entropy_bias(n_samples: int, dim: int) -> float:
 def half_logdet(a: np.ndarray) -> np.ndarray:
     """``1/2 log det a`` of covariance matrices, shape (..., m, m) -> (...); NaN where singular.
 
-    Closed-form determinants for m <= 3, batched ``slogdet`` above. Singular means a determinant at most
-    ``SINGULAR_TOLERANCE`` times the product of the diagonal (or not positive).
+    Closed-form determinants for m <= 3, batched Cholesky factors above. Singular: a non-positive
+    variance, or a pivot of the correlation matrix at most ``SINGULAR_TOLERANCE``.
     """
     a = np.asarray(a, dtype=np.float64)
     m = a.shape[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
+        diag = np.diagonal(a, axis1=-2, axis2=-1)
         if m == 1:
-            d = a[..., 0, 0]
-            return np.where(d > 0, 0.5 * np.log(d), np.nan)
+            return np.where(diag[..., 0] > 0, 0.5 * np.log(diag[..., 0]), np.nan)
+        scale = np.prod(diag, axis=-1)
         if m > 3:
-            sign, logdet = np.linalg.slogdet(a)
-            log_scale = np.log(np.diagonal(a, axis1=-2, axis2=-1)).sum(axis=-1)
-            ok = (sign > 0) & (logdet > np.log(SINGULAR_TOLERANCE) + log_scale)
-            return np.where(ok, 0.5 * logdet, np.nan)
+            pivots = _correlation_pivots(a / np.sqrt(diag[..., :, None] * diag[..., None, :]))
+            ok = (diag > 0).all(axis=-1) & (pivots > SINGULAR_TOLERANCE).all(axis=-1)
+            log_det = np.log(np.where(ok[..., None], pivots, 1.0)).sum(axis=-1) + np.log(np.abs(scale))
+            return np.where(ok, 0.5 * log_det, np.nan)
+        # second pivot 1 - r01^2; for m = 3 the last is det(corr) / (first two)
+        second = 1.0 - a[..., 0, 1] * a[..., 1, 0] / (a[..., 0, 0] * a[..., 1, 1])
         if m == 2:
             det = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
+            ok = second > SINGULAR_TOLERANCE
         else:
             det = (
                 a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
                 - a[..., 0, 1] * (a[..., 1, 0] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 0])
                 + a[..., 0, 2] * (a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0])
             )
-        ok = det > SINGULAR_TOLERANCE * np.prod(np.diagonal(a, axis1=-2, axis2=-1), axis=-1)
+            ok = (second > SINGULAR_TOLERANCE) & (det > SINGULAR_TOLERANCE * second * scale)
+        ok &= (diag > 0).all(axis=-1)
         return np.where(ok, 0.5 * np.log(np.where(ok, det, 1.0)), np.nan)
+
+
+def _correlation_pivots(corr: np.ndarray) -> np.ndarray:
+    """Squared diagonal of the Cholesky factor of correlation matrices (..., m, m) -> (..., m): the share of
+    each coordinate's variance left after regressing it on the ones before. NaN where not positive
+    definite."""
+    try:
+        return np.diagonal(np.linalg.cholesky(corr), axis1=-2, axis2=-1) ** 2
+    except np.linalg.LinAlgError:  # some matrix of the batch is not positive definite: one at a time
+        flat = corr.reshape(-1, *corr.shape[-2:])
+        pivots = np.full(flat.shape[:2], np.nan)
+        for i, matrix in enumerate(flat):
+            if np.isfinite(matrix).all():
+                try:
+                    pivots[i] = np.diagonal(np.linalg.cholesky(matrix)) ** 2
+                except np.linalg.LinAlgError:
+                    pass
+        return pivots.reshape(corr.shape[:-1])
 
 
 def _sub(a: np.ndarray, index: np.ndarray) -> np.ndarray:
