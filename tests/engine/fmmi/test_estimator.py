@@ -78,6 +78,7 @@ def test_fit_stores_what_it_decided(fitted_groups, regions):
         est.scatter_, np.cov(copula_transform([data[:, [j]] for j in range(6)]), rowvar=False)
     )
     assert len(est.folds_) == est.n_folds == 2 and est.seconds_fit_ > 0
+    assert est.decisions()["left_out_flag"] and all(fold.field.left_out_flag for fold in est.folds_)
 
 
 def test_folds_are_contiguous_cross_fitting_blocks_with_their_draws(fitted_groups):

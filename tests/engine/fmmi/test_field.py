@@ -18,12 +18,21 @@ DIMS = [1, 2, 1, 2]
 RESIDUALS = ["mlp", "radial"]
 
 
-def _field(residual: str, seed: int = 0, trained: bool = True) -> MultiTimeField:
+def _field(residual: str, seed: int = 0, trained: bool = True, left_out_flag: bool = True) -> MultiTimeField:
     gen = torch.Generator().manual_seed(seed)
     d = sum(DIMS)
     a = torch.randn(d, d, generator=gen)
     sigma = a @ a.T / d + torch.eye(d)
-    field = MultiTimeField(sigma, DIMS, residual=residual, width=16, depth=2, n_frequencies=2, generator=gen)
+    field = MultiTimeField(
+        sigma,
+        DIMS,
+        residual=residual,
+        width=16,
+        depth=2,
+        n_frequencies=2,
+        generator=gen,
+        left_out_flag=left_out_flag,
+    )
     if trained:  # non-zero output weights, so the residual is not trivially 0
         with torch.no_grad():
             field.net.w_out.normal_(generator=gen)
@@ -125,6 +134,20 @@ def test_a_left_out_member_is_the_smaller_group(residual):
         assert not torch.allclose(alone, small, atol=1e-4)
         gauss_big = field.gaussian(z, inputs)[..., [0, 3]]
         torch.testing.assert_close(gauss_big, field.gaussian(z_small, inputs_small), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("residual", RESIDUALS)
+def test_without_the_flag_a_left_out_member_is_the_plain_smaller_group(residual):
+    """Fields of larger groups (``left_out_flag=False``) pool the leave-one-out diagonals with the smaller
+    groups' own diagonals: the same field either way."""
+    field = _field(residual, left_out_flag=False)
+    tau = torch.rand(1, 32, 2, generator=torch.Generator().manual_seed(5))
+    z, flagged, layout, _ = _batch(field, [[0, 2]], tau=tau, left_out=True)
+    _, plain, _, _ = _batch(field, [[0, 2]], tau=tau)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            field.residual_field(z, flagged, layout), field.residual_field(z, plain, layout)
+        )
 
 
 @pytest.mark.parametrize("residual", RESIDUALS)
