@@ -1,4 +1,4 @@
-"""Calibration, power and cost of the group statistics (issue 5).
+"""Calibration, power and cost of the group statistics.
 
 Prints, for synthetic cohorts with planted synergistic (0-1-2) and redundant (3-4-5) triplets in a subset
 of subjects (AR(1) BOLD-like autocorrelation, 15 regions, all 455 triplets): the planted groups' q-values
