@@ -189,11 +189,8 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float, np.integer, np.floating))
-        and not isinstance(value, bool)
-        and (bool(np.isfinite(value)))
-    )
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    return number and bool(np.isfinite(value))
 
 
 def resolve_budget(settings: FMMISettings, one_system: bool, mutual_information: bool = False) -> dict:
